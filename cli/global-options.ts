@@ -1,0 +1,5 @@
+/** Options every command accepts. */
+export interface GlobalOptions {
+  root?: string;
+  debug?: boolean;
+}
