@@ -7,7 +7,9 @@ describe('codeFrame', () => {
   it('marks the faulty line with >>> and shows two lines of context', () => {
     const src = 'FROM a\nRUN b\nCOPY c\nENV d\nUSER e\nCMD f\n';
     expect(codeFrame(src, [range(3)])).toBe(
-      ['   1 |     FROM a', '   2 |     RUN b', '   3 | >>> COPY c', '   4 |     ENV d', '   5 |     USER e'].join('\n'),
+      ['   1 |     FROM a', '   2 |     RUN b', '   3 | >>> COPY c', '   4 |     ENV d', '   5 |     USER e'].join(
+        '\n',
+      ),
     );
   });
 

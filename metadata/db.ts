@@ -1,0 +1,82 @@
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import { TsbuildError } from '../errors.js';
+
+export type Database = BetterSqlite3.Database;
+
+/** A module's schema: its name and its migrations in order. Migration i brings the schema to version i+1. */
+export interface Schema {
+  module: string;
+  migrations: string[];
+}
+
+export class MetadataError extends TsbuildError {}
+
+const open = new Map<string, Database>();
+
+/**
+ * Opens (once per process and path) the store's SQLite database: WAL, a busy
+ * timeout so that several processes can share it, and foreign keys on.
+ * better-sqlite3 is loaded lazily so that commands which need no store start fast.
+ */
+export function openDatabase(path: string): Database {
+  const cached = open.get(path);
+  if (cached?.open) return cached;
+  mkdirSync(dirname(path), { recursive: true });
+  const require = createRequire(import.meta.url);
+  const Sqlite = require('better-sqlite3') as typeof BetterSqlite3;
+  let db: Database;
+  try {
+    db = new Sqlite(path, { timeout: 30_000 });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.exec('CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+  } catch (err) {
+    throw new MetadataError(
+      'TSB_METADATA_OPEN',
+      `cannot open the metadata database ${path}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  open.set(path, db);
+  return db;
+}
+
+/**
+ * Brings one module's tables up to date. Each module owns its schema and calls
+ * this when it opens the store; the migrations run in one IMMEDIATE transaction,
+ * so concurrent processes migrate exactly once and a crash leaves the old version.
+ */
+export function migrate(db: Database, schema: Schema): void {
+  const current = () =>
+    (
+      db.prepare('SELECT version FROM schema_versions WHERE module = ?').get(schema.module) as
+        | { version: number }
+        | undefined
+    )?.version ?? 0;
+  if (current() === schema.migrations.length) return;
+  db.transaction(() => {
+    const from = current();
+    if (from > schema.migrations.length) {
+      throw new MetadataError(
+        'TSB_METADATA_VERSION',
+        `the store's ${schema.module} schema is version ${from}, newer than this tsbuild knows (${schema.migrations.length}): upgrade tsbuild`,
+      );
+    }
+    for (let v = from; v < schema.migrations.length; v++) db.exec(schema.migrations[v] as string);
+    db.prepare(
+      'INSERT INTO schema_versions (module, version) VALUES (?, ?) ON CONFLICT(module) DO UPDATE SET version = excluded.version',
+    ).run(schema.module, schema.migrations.length);
+  }).immediate();
+}
+
+/** Closes every database this process opened (tests, and the CLI before exit). */
+export function closeDatabases(): void {
+  for (const db of open.values()) if (db.open) db.close();
+  open.clear();
+}

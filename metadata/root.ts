@@ -1,0 +1,15 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * The store root: `--root DIR`, else `$TSBUILD_ROOT`, else `/var/lib/tsbuild` for
+ * root, else `$XDG_DATA_HOME/tsbuild` (`~/.local/share/tsbuild`).
+ */
+export function resolveRoot(root?: string): string {
+  if (root) return root;
+  const env = process.env.TSBUILD_ROOT;
+  if (env) return env;
+  if (process.getuid?.() === 0) return '/var/lib/tsbuild';
+  const data = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(data, 'tsbuild');
+}
