@@ -1,2 +1,3 @@
 export * from './ast.js';
 export * from './errors.js';
+export * from './shell/index.js';
