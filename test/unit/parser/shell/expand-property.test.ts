@@ -46,9 +46,9 @@ const escapeChar = fc.constantFrom<'\\' | '`'>('\\', '`');
 describe('word expansion on random words', () => {
   it('returns a value or throws a WordExpansionError, nothing else', () => {
     fc.assert(
-      fc.property(word, escapeChar, fc.boolean(), (w, escape, skipUnset) => {
+      fc.property(word, escapeChar, fc.boolean(), (w, esc, skipUnset) => {
         try {
-          const r = expandWord(w, ENV, { escape, skipUnset });
+          const r = expandWord(w, ENV, { escape: esc, skipUnset });
           expect(typeof r.value).toBe('string');
         } catch (err) {
           expect(err).toBeInstanceOf(WordExpansionError);
@@ -60,15 +60,15 @@ describe('word expansion on random words', () => {
 
   it('gives expandWords the value of expandWord and words without white space', () => {
     fc.assert(
-      fc.property(word, escapeChar, (w, escape) => {
+      fc.property(word, escapeChar, (w, esc) => {
         let single: string | undefined;
         try {
-          single = expandWord(w, ENV, { escape }).value;
+          single = expandWord(w, ENV, { escape: esc }).value;
         } catch {
-          expect(() => expandWords(w, ENV, { escape })).toThrow(WordExpansionError);
+          expect(() => expandWords(w, ENV, { escape: esc })).toThrow(WordExpansionError);
           return;
         }
-        const r = expandWords(w, ENV, { escape });
+        const r = expandWords(w, ENV, { escape: esc });
         expect(r.value).toBe(single);
         for (const v of r.values) expect(v.length).toBeGreaterThan(0);
       }),
