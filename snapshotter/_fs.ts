@@ -1,0 +1,64 @@
+import { execFile } from 'node:child_process';
+import { lstatSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { mountsBelow, unmountAll } from './mount.js';
+import type { Usage } from './types.js';
+
+/** Removes a tree; mounts found below it are unmounted first, so rm never descends into a mounted filesystem. */
+export async function removeTree(path: string): Promise<void> {
+  if (mountsBelow(path).length) await unmountAll(path);
+  rmSync(path, { recursive: true, force: true, maxRetries: 3 });
+}
+
+/** Disk usage of a tree (blocks × 512, each inode counted once), without crossing into other filesystems. */
+export function measureUsage(root: string): Usage {
+  const seen = new Set<string>();
+  let size = 0;
+  let inodes = 0;
+  const rootDev = lstatSync(root).dev;
+  const stack = [root];
+  while (stack.length) {
+    const dir = stack.pop() as string;
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const p = join(dir, name);
+      const st = lstatSync(p, { throwIfNoEntry: false });
+      if (!st) continue;
+      const id = `${st.dev}:${st.ino}`;
+      if (st.nlink > 1) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+      }
+      inodes++;
+      size += st.blocks * 512;
+      if (st.isDirectory() && st.dev === rootDev) stack.push(p);
+    }
+  }
+  return { size, inodes };
+}
+
+/** Whether a process with this pid exists on this host (EPERM means it exists but is not ours). */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Runs a command, rejecting with its stderr. */
+export function exec(cmd: string, args: string[]): Promise<void> {
+  return new Promise((done, fail) => {
+    execFile(cmd, args, { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, _out, stderr) => {
+      if (err) fail(Object.assign(new Error(`${cmd} failed: ${(stderr || err.message).trim()}`), { cause: err }));
+      else done();
+    });
+  });
+}

@@ -1,0 +1,201 @@
+import { createHash, type Hash } from 'node:crypto';
+import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import zlib from 'node:zlib';
+import { abortError, LayerError } from './errors.js';
+
+export type Compression = 'gzip' | 'none';
+
+/** Input to deflate per block: large enough for a good ratio, small enough to keep memory flat. */
+const BLOCK_SIZE = 1 << 20;
+/** Blocks in flight at once (libuv's pool runs them on both cores). */
+const IN_FLIGHT = 4;
+const DICT = 32 * 1024;
+
+const deflateRaw = (buf: Buffer, opts: zlib.ZlibOptions) =>
+  new Promise<Buffer>((done, fail) => zlib.deflateRaw(buf, opts, (err, out) => (err ? fail(err) : done(out))));
+
+/**
+ * Where a layer's tar bytes go: the diff ID (sha256 of the tar) is computed, the
+ * bytes are compressed (gzip in 1 MiB blocks deflated in parallel on libuv's pool,
+ * each primed with the previous block's last 32 KiB as pigz does; the output is a
+ * single standard gzip member), hashed again (the blob digest) and written to
+ * `out` with backpressure. The output is deterministic.
+ */
+export class LayerSink {
+  private readonly diffHash: Hash = createHash('sha256');
+  private readonly blobHash: Hash = createHash('sha256');
+  private size = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private crc = 0;
+  private total = 0;
+  private prevTail: Buffer | undefined;
+  private readonly queue: Promise<Buffer>[] = [];
+  private started = false;
+
+  constructor(
+    private readonly out: Writable,
+    private readonly compression: Compression = 'gzip',
+    private readonly level = 6,
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.signal?.aborted) throw abortError(this.signal);
+    if (!chunk.length) return;
+    this.diffHash.update(chunk);
+    if (this.compression === 'none') {
+      await this.emit(chunk);
+      return;
+    }
+    this.crc = zlib.crc32(chunk, this.crc);
+    this.total += chunk.length;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= BLOCK_SIZE) await this.flushBlock(false);
+  }
+
+  async end(): Promise<{ diffId: string; digest: string; size: number }> {
+    if (this.compression === 'gzip') {
+      await this.flushBlock(true);
+      while (this.queue.length) await this.emit(await (this.queue.shift() as Promise<Buffer>));
+      const trailer = Buffer.alloc(8);
+      trailer.writeUInt32LE(this.crc >>> 0, 0);
+      trailer.writeUInt32LE(this.total % 2 ** 32, 4);
+      await this.emit(trailer);
+    }
+    const diffId = `sha256:${this.diffHash.digest('hex')}`;
+    const digest = this.compression === 'none' ? diffId : `sha256:${this.blobHash.digest('hex')}`;
+    return { diffId, digest, size: this.size };
+  }
+
+  private async flushBlock(final: boolean): Promise<void> {
+    if (!this.started) {
+      this.started = true;
+      // gzip member header: deflate, no flags, mtime 0, xfl 0, OS unknown (as Go's compress/gzip).
+      await this.emit(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]));
+    }
+    const block = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (!final && !block.length) return;
+    const opts: zlib.ZlibOptions = {
+      level: this.level,
+      finishFlush: final ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
+    };
+    if (this.prevTail) opts.dictionary = this.prevTail;
+    this.prevTail = block.length >= DICT ? block.subarray(block.length - DICT) : undefined;
+    this.queue.push(deflateRaw(block, opts));
+    while (this.queue.length >= IN_FLIGHT) await this.emit(await (this.queue.shift() as Promise<Buffer>));
+  }
+
+  private async emit(buf: Buffer): Promise<void> {
+    if (!buf.length) return;
+    this.blobHash.update(buf);
+    this.size += buf.length;
+    if (!this.out.write(buf)) {
+      const ac = new AbortController();
+      const signals = this.signal ? AbortSignal.any([this.signal, ac.signal]) : ac.signal;
+      try {
+        await Promise.race([
+          once(this.out, 'drain', { signal: signals }),
+          once(this.out, 'error', { signal: signals }).then(([e]) => {
+            throw e;
+          }),
+          once(this.out, 'close', { signal: signals }).then(() => {
+            throw new LayerError('TSB_LAYER_CORRUPT', 'the layer output closed early');
+          }),
+        ]);
+      } catch (err) {
+        if (this.signal?.aborted) throw abortError(this.signal);
+        throw err;
+      } finally {
+        ac.abort();
+      }
+    }
+  }
+}
+
+/** Ends `out` and waits until it has flushed. */
+export async function finishOutput(out: Writable): Promise<void> {
+  if (out.writableFinished) return;
+  const done = once(out, 'finish');
+  out.end();
+  await done;
+}
+
+/**
+ * The uncompressed bytes of a layer: gzip detected by its magic (zstd too when this
+ * Node has it), anything else read as a plain tar.
+ */
+export async function* decompressed(layer: Readable | AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const it = (layer as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let headLen = 0;
+  while (headLen < 4) {
+    const r = await it.next();
+    if (r.done) break;
+    const c = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+    head.push(c);
+    headLen += c.length;
+  }
+  const first = Buffer.concat(head);
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (first.length) yield first;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+    }
+  }
+  let transform: zlib.Gunzip | undefined;
+  if (first[0] === 0x1f && first[1] === 0x8b) transform = zlib.createGunzip({ chunkSize: 256 * 1024 });
+  else if (first[0] === 0x28 && first[1] === 0xb5 && first[2] === 0x2f && first[3] === 0xfd) {
+    const create = (zlib as unknown as { createZstdDecompress?: () => zlib.Gunzip }).createZstdDecompress;
+    if (!create) throw new LayerError('TSB_LAYER_UNSUPPORTED', 'zstd layers need Node 22.15 or newer');
+    transform = create();
+  } else if (first[0] === 0x42 && first[1] === 0x5a && first[2] === 0x68) {
+    throw new LayerError('TSB_LAYER_UNSUPPORTED', 'bzip2-compressed layers are not supported');
+  } else if (first[0] === 0xfd && first[1] === 0x37 && first[2] === 0x7a && first[3] === 0x58) {
+    throw new LayerError('TSB_LAYER_UNSUPPORTED', 'xz-compressed layers are not supported');
+  }
+  if (!transform) {
+    try {
+      yield* rest();
+    } finally {
+      await it.return?.();
+    }
+    return;
+  }
+  const t = transform;
+  const stop = new AbortController();
+  const feed = (async () => {
+    try {
+      for await (const c of rest()) {
+        if (stop.signal.aborted) break;
+        if (!t.write(c)) await once(t, 'drain', { signal: stop.signal });
+      }
+      t.end();
+    } catch (err) {
+      if (!stop.signal.aborted) t.destroy(err as Error);
+    }
+  })();
+  try {
+    for await (const c of t) yield c as Buffer;
+  } catch (err) {
+    if (err instanceof LayerError) throw err;
+    throw new LayerError('TSB_LAYER_CORRUPT', `cannot decompress the layer: ${(err as Error).message}`, {
+      cause: err,
+    });
+  } finally {
+    stop.abort();
+    t.destroy();
+    await feed;
+    await it.return?.();
+  }
+}
+
+export function sha256Hex(): Hash {
+  return createHash('sha256');
+}

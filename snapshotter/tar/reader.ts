@@ -1,0 +1,205 @@
+import { LayerError } from '../errors.js';
+import { BLOCK, decodeBlock, decodePax, padding, type TarHeader, typeOf } from './header.js';
+
+/**
+ * A pull-based streaming tar reader: `next()` gives the next entry's header and
+ * `body()` its data, chunk by chunk, without buffering whole entries. PAX (x, g)
+ * and GNU long names (L, K) are folded into the header; values stay binary.
+ * Everything read is passed to `onData` (for the diff ID), including what follows
+ * the end-of-archive marker, which is drained.
+ */
+export class TarReader {
+  private readonly source: AsyncIterator<Buffer>;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private eof = false;
+  private remaining = 0;
+  private pad = 0;
+  private global = new Map<string, Buffer>();
+  private finished = false;
+  /** Bytes read from the source so far. */
+  bytes = 0;
+
+  constructor(
+    source: AsyncIterable<Buffer>,
+    private readonly onData?: (chunk: Buffer) => void,
+  ) {
+    this.source = source[Symbol.asyncIterator]();
+  }
+
+  private async fill(n: number): Promise<boolean> {
+    while (this.buffered < n && !this.eof) {
+      const r = await this.source.next();
+      if (r.done) {
+        this.eof = true;
+        break;
+      }
+      const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+      if (!chunk.length) continue;
+      this.bytes += chunk.length;
+      this.onData?.(chunk);
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+    }
+    return this.buffered >= n;
+  }
+
+  private take(n: number): Buffer {
+    const first = this.chunks[0] as Buffer;
+    if (first.length >= n) {
+      const out = first.subarray(0, n);
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      this.buffered -= n;
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let off = 0;
+    while (off < n) {
+      const c = this.chunks[0] as Buffer;
+      const k = Math.min(c.length, n - off);
+      c.copy(out, off, 0, k);
+      off += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    this.buffered -= n;
+    return out;
+  }
+
+  private async read(n: number, what: string): Promise<Buffer> {
+    if (!(await this.fill(n)))
+      throw new LayerError('TSB_LAYER_CORRUPT', `unexpected end of layer while reading ${what}`);
+    return this.take(n);
+  }
+
+  private async skip(n: number, what: string): Promise<void> {
+    while (n > 0) {
+      if (!this.buffered && !(await this.fill(1))) {
+        throw new LayerError('TSB_LAYER_CORRUPT', `unexpected end of layer while reading ${what}`);
+      }
+      const k = Math.min(n, this.buffered, (this.chunks[0] as Buffer).length);
+      this.take(k);
+      n -= k;
+    }
+  }
+
+  /** The data of the current entry. Unread data is skipped by the next `next()`. */
+  async *body(): AsyncGenerator<Buffer> {
+    while (this.remaining > 0) {
+      if (!this.buffered && !(await this.fill(1))) {
+        throw new LayerError('TSB_LAYER_CORRUPT', 'unexpected end of layer inside a file');
+      }
+      const c = this.chunks[0] as Buffer;
+      const k = Math.min(c.length, this.remaining);
+      this.remaining -= k;
+      yield this.take(k);
+    }
+  }
+
+  /** The next entry, or null at the end of the archive (the rest of the stream is drained). */
+  async next(): Promise<TarHeader | null> {
+    if (this.finished) return null;
+    await this.skip(this.remaining + this.pad, 'an entry');
+    this.remaining = 0;
+    this.pad = 0;
+    let pax: Map<string, Buffer> | undefined;
+    let longName: string | undefined;
+    let longLink: string | undefined;
+    for (;;) {
+      if (!(await this.fill(BLOCK))) {
+        if (this.buffered === 0 && pax === undefined && longName === undefined && longLink === undefined) {
+          this.finished = true;
+          return null;
+        }
+        throw new LayerError('TSB_LAYER_CORRUPT', 'unexpected end of layer inside a header');
+      }
+      let raw: ReturnType<typeof decodeBlock>;
+      try {
+        raw = decodeBlock(this.take(BLOCK));
+      } catch (err) {
+        throw new LayerError('TSB_LAYER_CORRUPT', `invalid tar header: ${(err as Error).message}`, { cause: err });
+      }
+      if (raw === null) {
+        await this.drain();
+        return null;
+      }
+      const kind = typeOf(raw.typeflag);
+      if (kind === 'pax' || kind === 'global' || kind === 'gnu-longname' || kind === 'gnu-longlink') {
+        if (raw.size > 1 << 20) throw new LayerError('TSB_LAYER_LIMIT', `a ${kind} header of ${raw.size} bytes`);
+        const data = await this.read(raw.size, 'an extended header');
+        await this.skip(padding(raw.size), 'an extended header');
+        try {
+          if (kind === 'pax') pax = new Map([...(pax ?? []), ...decodePax(data)]);
+          else if (kind === 'global') this.global = new Map([...this.global, ...decodePax(data)]);
+          else {
+            const s = data.toString('utf8').replace(/\0+$/, '');
+            if (kind === 'gnu-longname') longName = s;
+            else longLink = s;
+          }
+        } catch (err) {
+          throw new LayerError('TSB_LAYER_CORRUPT', `invalid extended header: ${(err as Error).message}`, {
+            cause: err,
+          });
+        }
+        continue;
+      }
+      if (kind === undefined) {
+        throw new LayerError(
+          'TSB_LAYER_UNSUPPORTED',
+          `unsupported tar entry type ${JSON.stringify(String.fromCharCode(raw.typeflag))} for ${raw.name}`,
+        );
+      }
+      const ext = new Map([...this.global, ...(pax ?? [])]);
+      const str = (k: string) => ext.get(k)?.toString('utf8');
+      const num = (k: string, fallback: number) => {
+        const v = str(k);
+        if (v === undefined) return fallback;
+        const n = Number(v);
+        if (!Number.isFinite(n)) throw new LayerError('TSB_LAYER_CORRUPT', `invalid pax ${k} ${JSON.stringify(v)}`);
+        return n;
+      };
+      const xattrs = new Map<string, Buffer>();
+      for (const [k, v] of ext) if (k.startsWith('SCHILY.xattr.')) xattrs.set(k.slice(13), v);
+      let name = str('path') ?? longName ?? raw.name;
+      let type = kind;
+      if (name.endsWith('/') && type === 'file') type = 'dir';
+      while (name.endsWith('/') && name.length > 1) name = name.slice(0, -1);
+      const header: TarHeader = {
+        name,
+        type,
+        mode: raw.mode & 0o7777,
+        uid: num('uid', raw.uid),
+        gid: num('gid', raw.gid),
+        size: num('size', raw.size),
+        mtime: num('mtime', raw.mtime),
+        linkname: str('linkpath') ?? longLink ?? raw.linkname,
+        devmajor: raw.devmajor,
+        devminor: raw.devminor,
+        xattrs,
+      };
+      if (!Number.isSafeInteger(header.size) || header.size < 0) {
+        throw new LayerError('TSB_LAYER_CORRUPT', `invalid size for ${name}`);
+      }
+      // Only regular files carry data (as Go's archive/tar reads links, devices, dirs and fifos).
+      if (type !== 'file') header.size = 0;
+      this.remaining = header.size;
+      this.pad = padding(header.size);
+      return header;
+    }
+  }
+
+  private async drain(): Promise<void> {
+    this.finished = true;
+    this.chunks = [];
+    this.buffered = 0;
+    while (!this.eof) {
+      const r = await this.source.next();
+      if (r.done) break;
+      const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+      this.bytes += chunk.length;
+      this.onData?.(chunk);
+    }
+    this.eof = true;
+  }
+}
