@@ -1,5 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalOptions } from '../global-options.js';
+import { lintCommand } from './lint.js';
+import { parseCommand } from './parse.js';
 
 /**
  * Every CLI command, one module each. A command module is light: it declares
@@ -7,4 +9,4 @@ import type { GlobalOptions } from '../global-options.js';
  * command starts fast.
  */
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules differ in their argument types
-export const commands: CommandModule<GlobalOptions, any>[] = [];
+export const commands: CommandModule<GlobalOptions, any>[] = [lintCommand, parseCommand];

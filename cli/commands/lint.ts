@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import type { Argv, CommandModule } from 'yargs';
+import type { GlobalOptions } from '../global-options.js';
+
+interface LintArgs extends GlobalOptions {
+  file: string;
+  json?: boolean;
+  'build-arg'?: string[];
+  target?: string;
+}
+
+/**
+ * `tsbuild lint [-f Dockerfile] [--json]`: BuildKit's build checks. Warnings print as
+ * `file:line:col: warning: Rule: message` with the rule's documentation link; exit 0 with warnings,
+ * 1 on an error or when `# check=error=true` and a check fails.
+ */
+export const lintCommand: CommandModule<GlobalOptions, LintArgs> = {
+  command: 'lint',
+  describe: "Run BuildKit's build checks on a Dockerfile",
+  builder: (y: Argv<GlobalOptions>) =>
+    y
+      .option('file', {
+        alias: 'f',
+        type: 'string',
+        default: 'Dockerfile',
+        describe: 'Dockerfile to check (- for stdin)',
+      })
+      .option('json', { type: 'boolean', describe: 'Print the findings as JSON' })
+      .option('build-arg', { type: 'string', array: true, describe: 'Build-time variable (KEY=value)' })
+      .option('target', { type: 'string', describe: 'Check as for this target stage (default: every stage)' }),
+  handler: async (args) => {
+    const [{ lintDockerfile }, { TsbuildError, UsageError }, { rememberSource }] = await Promise.all([
+      import('../../parser/lint/index.js'),
+      import('../../errors.js'),
+      import('../sources.js'),
+    ]);
+    const name = args.file === '-' ? '<stdin>' : args.file;
+    let text: string;
+    try {
+      text = readFileSync(args.file === '-' ? 0 : args.file, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+      throw new UsageError(`cannot read Dockerfile ${name}: ${why}`, { flag: '--file', cause: err });
+    }
+    rememberSource(name, text);
+    const buildArgs: Record<string, string> = {};
+    for (const kv of args['build-arg'] ?? []) {
+      const eq = kv.indexOf('=');
+      if (eq <= 0) throw new UsageError(`invalid --build-arg "${kv}": expected KEY=value`, { flag: '--build-arg' });
+      buildArgs[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    const result = lintDockerfile(text, { filename: name, buildArgs, target: args.target });
+    if (args.json) {
+      const out = {
+        warnings: result.warnings,
+        error: result.error ? result.error.toJSON() : undefined,
+        failed: result.failed,
+      };
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      if (result.error || result.failed) process.exitCode = 1;
+      return;
+    }
+    for (const w of result.warnings) {
+      process.stdout.write(
+        `${name}:${w.range.start.line}:${w.range.start.column}: warning: ${w.rule}: ${w.message}\n  ${w.url}\n`,
+      );
+    }
+    if (result.error) throw result.error;
+    if (result.failed) {
+      const rules = [...new Set(result.warnings.map((w) => w.rule))].sort();
+      throw new TsbuildError('TSB_LINT_FAILED', `lint violation found for rules: ${rules.join(', ')}`, {
+        file: name,
+        ranges: [result.warnings[0]!.range],
+      });
+    }
+  },
+};

@@ -1,0 +1,1316 @@
+/**
+ * Dockerfile AST → BuildGraph, with BuildKit's rules (`dockerfile2llb/convert.go`): global ARGs seen only by
+ * FROM lines, ARG/ENV scoping and precedence, predefined args, stage references by name and index, ONBUILD
+ * triggers inserted after FROM, pruning for the target, and the history text BuildKit writes.
+ *
+ * Where the docker.io BuildKit on this machine (20.10) and current BuildKit disagree on an observable detail,
+ * the local one wins (history text of ARG, COPY and RUN in derived stages); features it lacks follow current
+ * BuildKit.
+ */
+import { posix } from 'node:path';
+import { type SourceRange, withLocation } from '../../errors.js';
+import type {
+  AddInstruction,
+  ArgInstruction,
+  CommandLine,
+  CopyInstruction,
+  Diagnostic,
+  Dockerfile,
+  EnvInstruction,
+  FromInstruction,
+  HealthcheckInstruction,
+  Instruction,
+  LabelInstruction,
+  RunInstruction,
+  RunMount,
+} from '../ast.js';
+import { BuildGraphError } from '../errors.js';
+import { parseRunMount } from '../instructions/index.js';
+import { parseDockerfile } from '../parse-dockerfile.js';
+import { expandWord, expandWords } from '../shell/index.js';
+import { EnvList } from './env-list.js';
+import { goDuration, goQuote, goQuoteRune } from './go-format.js';
+import { isValidImageRef, normalizeImageRef } from './image-ref.js';
+import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform, platformArgs } from './platform.js';
+import { parsePortSpec } from './ports.js';
+import { isValidSignal } from './signal.js';
+import { suggest } from './suggest.js';
+import type {
+  BaseImageConfig,
+  BaseImageRef,
+  BuildGraph,
+  BuildGraphOptions,
+  CopySource,
+  CopyStep,
+  FileSource,
+  HealthConfig,
+  ImageConfig,
+  InlineFile,
+  Platform,
+  RunStep,
+  Stage,
+  StageBase,
+  Step,
+  StepMount,
+} from './types.js';
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const DEFAULT_SHELL = ['/bin/sh', '-c'];
+const PROXY_ARGS = ['http_proxy', 'https_proxy', 'ftp_proxy', 'no_proxy', 'all_proxy'];
+/** Args BuildKit reads itself; never put into the environment. */
+const NON_ENV_ARGS = new Set(['BUILDKIT_SBOM_SCAN_CONTEXT', 'BUILDKIT_SBOM_SCAN_STAGE']);
+const PLATFORM_ARG_NAMES = new Set(platformArgs(hostPlatform(), hostPlatform()).map(([k]) => k));
+
+/** A stage as parsed from the AST, before dispatch. */
+interface StageInfo {
+  index: number;
+  from: FromInstruction;
+  name?: string;
+  /** The expanded base name. */
+  baseName: string;
+  base: StageBase;
+  platform: Platform;
+  /** The stage's own instructions (after FROM, up to the next FROM). */
+  instructions: Instruction[];
+  /** Instructions to dispatch: ONBUILD triggers of the base first, then the stage's own. */
+  commands: Command[];
+  /** Dependencies on other stages, with the instruction that makes each. */
+  deps: Map<number, SourceRange>;
+  triggersInit: boolean;
+  baseConfig?: BaseImageConfig;
+  /** True when the base's config is known (an image the callback found, scratch, or a stage whose base is known). */
+  baseKnown: boolean;
+}
+
+interface Command {
+  instruction: Instruction;
+  /** For triggers: the FROM line's range, used for every message and step. */
+  range: SourceRange;
+  onbuild: boolean;
+  /** The resolved `--from` of COPY, by mount index for RUN. */
+  copyFrom?: FileSource;
+  mountFrom?: (FileSource | undefined)[];
+}
+
+/** The dispatch state of a stage (BuildKit's dispatchState). */
+interface StageState {
+  info: StageInfo;
+  config: ImageConfig;
+  author?: string;
+  env: EnvList;
+  workdir: string;
+  /** ARGs declared in this stage, for the history's `|N K=V` (local BuildKit: not inherited). */
+  historyArgs: { key: string; value?: string }[];
+  /** ARGs declared in this stage and the stages it derives from (for UndefinedVar). */
+  declared: Set<string>;
+  workdirSet: boolean;
+  cmdSet?: SourceRange;
+  entrypointSet?: SourceRange;
+  healthcheckSet?: SourceRange;
+  steps: Step[];
+  onbuild: string[];
+}
+
+/**
+ * Makes the build graph of a parsed Dockerfile. Throws a `BuildGraphError` or an `ExpansionError` with the
+ * file and the range at fault.
+ */
+export function toBuildGraph(ast: Dockerfile, options: BuildGraphOptions = {}): BuildGraph {
+  return new GraphBuilder(ast, options).build();
+}
+
+/**
+ * The images the stages the target needs use, after global-ARG expansion (stages and `scratch` excluded):
+ * the builder resolves these first and answers `baseImage` from them. Images that ONBUILD triggers of a base
+ * image name appear only in the graph.
+ */
+export function baseImageRefs(ast: Dockerfile, options: BuildGraphOptions = {}): BaseImageRef[] {
+  return new GraphBuilder(ast, options).imageRefs();
+}
+
+class GraphBuilder {
+  private readonly file: string;
+  private readonly escape: '\\' | '`';
+  private readonly target: Platform;
+  private readonly buildPlatform: Platform;
+  private readonly buildArgs: Record<string, string>;
+  private readonly globalEnv = new EnvList();
+  /** Global ARG names (declared before the first FROM). */
+  private readonly globalDeclared = new Set<string>();
+  private readonly usedArgs = new Set<string>();
+  private readonly stages: StageInfo[] = [];
+  private readonly byName = new Map<string, number>();
+  private readonly states = new Map<number, StageState>();
+  private readonly configCache = new Map<string, BaseImageConfig | undefined>();
+  private readonly warnings: Diagnostic[] = [];
+  private readonly proxyEnv: string[];
+
+  constructor(
+    private readonly ast: Dockerfile,
+    private readonly options: BuildGraphOptions,
+  ) {
+    this.file = ast.filename;
+    this.escape = ast.escape;
+    this.target = normalizePlatform(options.platform ?? hostPlatform());
+    this.buildPlatform = normalizePlatform(options.buildPlatform ?? hostPlatform());
+    this.buildArgs = { ...(options.buildArgs ?? {}) };
+    this.proxyEnv = proxyEnvFrom(this.buildArgs);
+  }
+
+  /** Everything up to the base images: stages, global ARGs, FROM lines, stage references, the target. */
+  private prepare(): number {
+    const globals = this.splitStages();
+    this.expandGlobals(globals);
+    this.checkDefaultBases(globals);
+    for (const s of this.stages) this.resolveFrom(s);
+    for (const s of this.stages) this.resolveDeps(s);
+    return this.resolveTarget();
+  }
+
+  /** The images the needed stages use (FROM, COPY --from, RUN --mount from=), in Dockerfile order. */
+  imageRefs(): BaseImageRef[] {
+    const target = this.prepare();
+    this.checkCycles();
+    const needed = this.reachable(target);
+    const out: BaseImageRef[] = [];
+    const seen = new Set<string>();
+    const add = (src: FileSource | StageBase, range: SourceRange, use: BaseImageRef['use']): void => {
+      if (src.type !== 'image') return;
+      const key = `${use}\u0000${src.normalized}\u0000${formatPlatform(src.platform)}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      out.push({ ref: src.ref, normalized: src.normalized, platform: src.platform, range, use });
+    };
+    for (const s of this.stages) {
+      if (!needed.has(s.index)) continue;
+      add(s.base, s.from.range, 'base');
+      for (const c of s.commands) {
+        if (c.copyFrom) add(c.copyFrom, c.range, 'copy');
+        for (const m of c.mountFrom ?? []) if (m) add(m, c.range, 'mount');
+      }
+    }
+    return out;
+  }
+
+  build(): BuildGraph {
+    const target = this.prepare();
+    let reachable: Set<number>;
+    for (;;) {
+      reachable = this.options.allStages ? new Set(this.stages.map((s) => s.index)) : this.reachable(target);
+      let changed = false;
+      for (const i of [...reachable].sort((a, b) => a - b)) {
+        if (this.initTriggers(this.stages[i]!)) changed = true;
+      }
+      if (!changed) break;
+    }
+    this.checkCycles();
+    const needed = this.reachable(target);
+    for (const s of this.stages) {
+      if (reachable.has(s.index)) this.dispatchStage(s);
+    }
+    const stages: Stage[] = [];
+    const pruned: { index: number; name?: string }[] = [];
+    for (const s of this.stages) {
+      const st = this.states.get(s.index);
+      if (needed.has(s.index) && st) stages.push(this.toStage(st));
+      else pruned.push(s.name === undefined ? { index: s.index } : { index: s.index, name: s.name });
+    }
+    const used: string[] = [];
+    const unused: string[] = [];
+    for (const k of Object.keys(this.buildArgs).sort()) {
+      if (this.usedArgs.has(k) || isPredefinedArg(k)) used.push(k);
+      else unused.push(k);
+    }
+    if (unused.length > 0) {
+      this.warnings.push({
+        severity: 'warning',
+        code: 'TSB_BUILD_ARG_UNUSED',
+        message: `one or more build-args [${unused.join(' ')}] were not consumed`,
+        range: this.stages[target]!.from.range,
+      });
+    }
+    return {
+      filename: this.file,
+      platform: this.target,
+      buildPlatform: this.buildPlatform,
+      target,
+      stages,
+      pruned,
+      buildArgs: { used, unused },
+      warnings: this.warnings,
+    };
+  }
+
+  // ---- parsing the stage structure -------------------------------------------------------------------------
+
+  private splitStages(): ArgInstruction[] {
+    const globals: ArgInstruction[] = [];
+    let current: StageInfo | undefined;
+    for (const inst of this.ast.instructions) {
+      if (inst.kind === 'from') {
+        current = {
+          index: this.stages.length,
+          from: inst,
+          name: inst.stageName?.value.toLowerCase(),
+          baseName: '',
+          base: { type: 'scratch' },
+          platform: this.target,
+          instructions: [],
+          commands: [],
+          deps: new Map(),
+          triggersInit: false,
+          baseKnown: true,
+        };
+        this.stages.push(current);
+      } else if (current === undefined) {
+        if (inst.kind !== 'arg') {
+          throw new BuildGraphError('TSB_DOCKERFILE_NO_STAGE', 'no build stage in current context', {
+            file: this.file,
+            ranges: [inst.range],
+          });
+        }
+        globals.push(inst);
+      } else {
+        current.instructions.push(inst);
+      }
+    }
+    if (this.stages.length === 0) {
+      const range = this.ast.instructions[0]?.range ?? {
+        start: { line: 1, column: 1 },
+        end: { line: 1, column: 1 },
+      };
+      throw new BuildGraphError('TSB_DOCKERFILE_NO_STAGE', 'dockerfile contains no stages to build', {
+        file: this.file,
+        ranges: [range],
+      });
+    }
+    return globals;
+  }
+
+  private expandGlobals(globals: ArgInstruction[]): void {
+    for (const [k, v] of platformArgs(this.target, this.buildPlatform)) this.globalEnv.set(k, v);
+    for (const inst of globals) {
+      for (const pair of inst.pairs) {
+        this.globalDeclared.add(pair.key);
+        this.usedArgs.add(pair.key);
+        let value: string | undefined;
+        if (Object.hasOwn(this.buildArgs, pair.key)) value = this.buildArgs[pair.key];
+        else if (pair.value !== null) value = this.expandWith(pair.value, this.globalEnv, inst.range).value;
+        if (value !== undefined) this.globalEnv.set(pair.key, value);
+      }
+    }
+  }
+
+  /** InvalidDefaultArgInFrom: expand each FROM with the global ARG defaults only. */
+  private checkDefaultBases(globals: ArgInstruction[]): void {
+    const report = this.options.observer?.invalidDefaultBase;
+    if (!report) return;
+    const env = new EnvList();
+    for (const [k, v] of platformArgs(this.target, this.buildPlatform)) env.set(k, v);
+    try {
+      for (const inst of globals) {
+        for (const pair of inst.pairs) {
+          if (pair.value !== null) env.set(pair.key, expandWord(pair.value, env.lookup, { escape: this.escape }).value);
+        }
+      }
+      for (const s of this.stages) {
+        const name = expandWord(s.from.image.value, env.lookup, { escape: this.escape }).value;
+        if (name !== 'scratch' && !isValidImageRef(name)) report({ range: s.from.range, raw: s.from.image.value });
+      }
+    } catch {
+      // the build itself reports the expansion error
+    }
+  }
+
+  private resolveFrom(s: StageInfo): void {
+    const from = s.from;
+    const known = [...new Set([...this.globalEnv.names(), ...this.globalDeclared])];
+    const name = this.expandWith(from.image.value, this.globalEnv, from.range);
+    this.reportFromUnmatched(name.unmatched, known, from.range);
+    if (name.value === '') {
+      throw new BuildGraphError('TSB_DOCKERFILE_BLANK_BASE', `base name (${from.image.value}) should not be blank`, {
+        file: this.file,
+        ranges: [from.range],
+      });
+    }
+    s.baseName = name.value;
+    if (from.platform !== undefined) {
+      const p = this.expandWith(from.platform, this.globalEnv, from.range);
+      this.reportFromUnmatched(p.unmatched, known, from.range);
+      if (p.value === '') {
+        const hint = [...p.unmatched].map((u) => suggest(u, this.globalEnv.names())).find((x) => x !== undefined);
+        throw new BuildGraphError(
+          'TSB_DOCKERFILE_PLATFORM',
+          `empty platform value from expression ${from.platform}${hint ? ` (did you mean ${hint}?)` : ''}`,
+          { file: this.file, ranges: [from.range] },
+        );
+      }
+      try {
+        s.platform = parsePlatform(p.value, this.target);
+      } catch (err) {
+        throw new BuildGraphError(
+          'TSB_DOCKERFILE_PLATFORM',
+          `failed to parse platform ${from.platform}: ${(err as Error).message}`,
+          { file: this.file, ranges: [from.range] },
+        );
+      }
+    }
+    const byName = this.byName.get(name.value.toLowerCase());
+    if (byName !== undefined) {
+      s.base = { type: 'stage', stage: byName };
+      s.deps.set(byName, from.range);
+    } else if (name.value === 'scratch') {
+      s.base = { type: 'scratch' };
+    } else {
+      let normalized: string;
+      try {
+        normalized = normalizeImageRef(name.value);
+      } catch (err) {
+        throw new BuildGraphError(
+          'TSB_DOCKERFILE_BAD_BASE',
+          `failed to parse stage name "${name.value}": ${(err as Error).message}`,
+          { file: this.file, ranges: [from.range] },
+        );
+      }
+      s.base = { type: 'image', ref: name.value, normalized, platform: s.platform };
+    }
+    if (s.name !== undefined) this.byName.set(s.name, s.index);
+  }
+
+  private reportFromUnmatched(unmatched: Set<string>, known: string[], range: SourceRange): void {
+    const report = this.options.observer?.fromUnmatched;
+    if (!report) return;
+    const names = [...unmatched].filter((u) => !known.includes(u));
+    if (names.length > 0) report({ range, names, knownArgs: known });
+  }
+
+  /** COPY --from and RUN --mount from= of the stage's own instructions. */
+  private resolveDeps(s: StageInfo): void {
+    s.commands = s.instructions.map((inst) => this.toCommand(s, inst, inst.range, false));
+  }
+
+  private toCommand(s: StageInfo, inst: Instruction, range: SourceRange, onbuild: boolean): Command {
+    const cmd: Command = { instruction: inst, range, onbuild };
+    if (inst.kind === 'copy' && inst.from !== undefined) {
+      cmd.copyFrom = this.resolveFromRef(inst.from, range, true);
+      if (cmd.copyFrom.type === 'stage') addDep(s, cmd.copyFrom.stage, range);
+    } else if (inst.kind === 'run' && inst.mounts.length > 0) {
+      cmd.mountFrom = inst.mounts.map((m) => {
+        const from = m.type === 'bind' || m.type === 'cache' ? m.from : undefined;
+        if (from === undefined || from === '') return undefined;
+        const src = this.resolveFromRef(from, range, false);
+        if (src.type === 'stage') addDep(s, src.stage, range);
+        return src;
+      });
+    }
+    return cmd;
+  }
+
+  /** A `--from` value: a stage index (COPY only), a stage name, or else an image reference. */
+  private resolveFromRef(from: string, range: SourceRange, allowIndex: boolean): FileSource {
+    const expanded = expandWord(from, () => undefined, { escape: this.escape }).value;
+    if (expanded !== from) {
+      throw new BuildGraphError(
+        'TSB_DOCKERFILE_FROM_VARIABLE',
+        'variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround',
+        { file: this.file, ranges: [range] },
+      );
+    }
+    if (allowIndex && /^\d+$/.test(from)) {
+      const index = Number(from);
+      if (index >= this.stages.length) {
+        throw new BuildGraphError('TSB_DOCKERFILE_UNKNOWN_STAGE', `invalid stage index ${from}`, {
+          file: this.file,
+          ranges: [range],
+        });
+      }
+      return { type: 'stage', stage: index };
+    }
+    const byName = this.lastStageNamed(from.toLowerCase());
+    if (byName !== undefined) return { type: 'stage', stage: byName };
+    let normalized: string;
+    try {
+      normalized = normalizeImageRef(from);
+    } catch (err) {
+      const hint = suggest(from, this.stageNames(), false);
+      throw new BuildGraphError(
+        'TSB_DOCKERFILE_UNKNOWN_STAGE',
+        `stage or image "${from}" not found: ${(err as Error).message}${hint ? ` (did you mean ${hint}?)` : ''}`,
+        { file: this.file, ranges: [range] },
+      );
+    }
+    return { type: 'image', ref: from, normalized, platform: this.target };
+  }
+
+  private lastStageNamed(name: string): number | undefined {
+    for (let i = this.stages.length - 1; i >= 0; i--) if (this.stages[i]!.name === name) return i;
+    return undefined;
+  }
+
+  private stageNames(): string[] {
+    return this.stages.flatMap((s) => (s.name === undefined ? [] : [s.name]));
+  }
+
+  private resolveTarget(): number {
+    const t = this.options.target;
+    if (t === undefined || t === '') return this.stages.length - 1;
+    const byName = this.lastStageNamed(t.toLowerCase());
+    if (byName !== undefined) return byName;
+    if (/^\d+$/.test(t) && Number(t) < this.stages.length) return Number(t);
+    const hint = suggest(t, this.stageNames(), false);
+    throw new BuildGraphError(
+      'TSB_DOCKERFILE_UNKNOWN_TARGET',
+      `target stage "${t}" could not be found${hint ? ` (did you mean ${hint}?)` : ''}`,
+      { file: this.file, ranges: [this.stages[this.stages.length - 1]!.from.range] },
+    );
+  }
+
+  private reachable(target: number): Set<number> {
+    const seen = new Set<number>();
+    const visit = (i: number): void => {
+      if (seen.has(i)) return;
+      seen.add(i);
+      for (const d of this.stages[i]!.deps.keys()) visit(d);
+    };
+    visit(target);
+    return seen;
+  }
+
+  /** Inserts the base's ONBUILD triggers; true when they add dependencies. */
+  private initTriggers(s: StageInfo): boolean {
+    if (s.triggersInit) return false;
+    s.triggersInit = true;
+    let triggers: string[] = [];
+    if (s.base.type === 'image') {
+      const config = this.lookupBase(s.base.ref, s.base.platform);
+      s.baseConfig = config;
+      s.baseKnown = config !== undefined;
+      triggers = config?.OnBuild ?? [];
+    } else if (s.base.type === 'stage') {
+      const base = this.stages[s.base.stage]!;
+      for (const inst of base.instructions) if (inst.kind === 'onbuild') triggers.push(inst.expression);
+    }
+    if (triggers.length === 0) return false;
+    let added = false;
+    const cmds: Command[] = [];
+    for (const trigger of triggers) {
+      const inst = this.parseTrigger(trigger, s.from.range);
+      const before = s.deps.size;
+      cmds.push(this.toCommand(s, inst, s.from.range, true));
+      if (s.deps.size !== before) added = true;
+    }
+    s.commands = [...cmds, ...s.commands];
+    return added;
+  }
+
+  private lookupBase(ref: string, platform: Platform): BaseImageConfig | undefined {
+    const key = `${ref}\u0000${formatPlatform(platform)}`;
+    if (!this.configCache.has(key)) this.configCache.set(key, this.options.baseImage?.(ref, platform));
+    return this.configCache.get(key);
+  }
+
+  private parseTrigger(trigger: string, range: SourceRange): Instruction {
+    const { ast, diagnostics } = parseDockerfile(trigger, { filename: this.file });
+    const error = diagnostics.find((d) => d.severity === 'error');
+    if (error !== undefined) {
+      throw new BuildGraphError('TSB_DOCKERFILE_ONBUILD', `invalid ONBUILD trigger "${trigger}": ${error.message}`, {
+        file: this.file,
+        ranges: [range],
+      });
+    }
+    const [inst, ...rest] = ast.instructions;
+    if (inst === undefined || rest.length > 0) {
+      throw new BuildGraphError('TSB_DOCKERFILE_ONBUILD', 'onbuild trigger should be a single expression', {
+        file: this.file,
+        ranges: [range],
+      });
+    }
+    if (inst.kind === 'onbuild' || inst.kind === 'from' || inst.kind === 'maintainer') {
+      throw new BuildGraphError(
+        'TSB_DOCKERFILE_ONBUILD',
+        `${inst.kind.toUpperCase()} isn't allowed as an ONBUILD trigger`,
+        { file: this.file, ranges: [range] },
+      );
+    }
+    return inst;
+  }
+
+  private checkCycles(): void {
+    const visited = new Set<number>();
+    const onPath = new Set<number>();
+    const visit = (i: number, path: SourceRange[]): SourceRange[] | undefined => {
+      if (visited.has(i)) return undefined;
+      visited.add(i);
+      onPath.add(i);
+      for (const [dep, range] of this.stages[i]!.deps) {
+        const next = [...path, range];
+        if (onPath.has(dep)) return next;
+        const found = visit(dep, next);
+        if (found) return found;
+      }
+      onPath.delete(i);
+      return undefined;
+    };
+    for (const s of this.stages) {
+      const path = visit(s.index, []);
+      if (path) {
+        throw new BuildGraphError(
+          'TSB_DOCKERFILE_CYCLE',
+          `circular dependency detected on stage: ${s.name ?? `stage-${s.index}`}`,
+          { file: this.file, ranges: path },
+        );
+      }
+    }
+  }
+
+  // ---- dispatch ---------------------------------------------------------------------------------------------
+
+  private dispatchStage(s: StageInfo): void {
+    const st = this.initState(s);
+    this.states.set(s.index, st);
+    for (const cmd of s.commands) {
+      try {
+        this.dispatch(st, cmd);
+      } catch (err) {
+        throw withLocation(err, cmd.range, this.file);
+      }
+    }
+  }
+
+  private initState(s: StageInfo): StageState {
+    if (s.base.type === 'stage') {
+      const base = this.states.get(s.base.stage);
+      if (base === undefined) {
+        throw new BuildGraphError('TSB_DOCKERFILE_UNKNOWN_STAGE', `stage ${s.base.stage} was not built`, {
+          file: this.file,
+          ranges: [s.from.range],
+        });
+      }
+      s.baseKnown = base.info.baseKnown;
+      s.platform = base.info.platform;
+      const config = cloneConfig(base.config);
+      config.OnBuild = null;
+      return {
+        info: s,
+        config,
+        author: base.author,
+        env: base.env.clone(),
+        workdir: base.workdir,
+        historyArgs: [],
+        declared: new Set(base.declared),
+        workdirSet: base.workdirSet,
+        steps: [],
+        onbuild: [],
+      };
+    }
+    const config = cloneConfig(s.base.type === 'image' ? (s.baseConfig ?? {}) : {});
+    if (config.OnBuild) config.OnBuild = null;
+    const env = EnvList.from(config.Env);
+    if (!env.has('PATH')) {
+      env.set('PATH', DEFAULT_PATH);
+      config.Env = [...(config.Env ?? []), `PATH=${DEFAULT_PATH}`];
+    }
+    let workdir = '/';
+    if (config.WorkingDir) workdir = posix.join('/', config.WorkingDir);
+    return {
+      info: s,
+      config,
+      env,
+      workdir,
+      historyArgs: [],
+      declared: new Set(),
+      workdirSet: false,
+      steps: [],
+      onbuild: [],
+    };
+  }
+
+  private dispatch(st: StageState, cmd: Command): void {
+    const inst = cmd.instruction;
+    const base = {
+      range: cmd.range,
+      name: displayName(inst),
+      ...(cmd.onbuild ? { onbuild: true } : {}),
+    };
+    const emptyHistory = (createdBy: string) => ({ createdBy, emptyLayer: true });
+    const observer = this.options.observer;
+    switch (inst.kind) {
+      case 'env': {
+        const pairs = this.expandPairs(st, inst, cmd.range);
+        for (const [k, v] of pairs) {
+          observer?.key?.({ range: cmd.range, instruction: 'ENV', key: k });
+          st.env.set(k, v);
+          st.config.Env = setEnvEntry(st.config.Env ?? [], k, v);
+        }
+        st.steps.push({
+          op: 'env',
+          ...base,
+          pairs,
+          history: emptyHistory(`ENV ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`),
+        });
+        return;
+      }
+      case 'label': {
+        const pairs = this.expandPairs(st, inst, cmd.range);
+        st.config.Labels = { ...(st.config.Labels ?? {}) };
+        for (const [k, v] of pairs) st.config.Labels[k] = v;
+        st.steps.push({
+          op: 'label',
+          ...base,
+          pairs,
+          history: emptyHistory(`LABEL ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`),
+        });
+        return;
+      }
+      case 'arg':
+        this.dispatchArg(st, inst, cmd, base);
+        return;
+      case 'run':
+        st.steps.push(this.dispatchRun(st, inst, cmd, base));
+        return;
+      case 'copy':
+      case 'add':
+        st.steps.push(this.dispatchCopy(st, inst, cmd, base));
+        return;
+      case 'workdir': {
+        const p = this.expand(st, inst.path.value, cmd.range);
+        if (!st.workdirSet) observer?.firstWorkdir?.({ range: cmd.range, path: p });
+        st.workdirSet = true;
+        const wd = posix.isAbsolute(p) ? posix.normalize(p) : posix.join('/', st.workdir, p);
+        const clean = wd.length > 1 && wd.endsWith('/') ? wd.slice(0, -1) : wd;
+        st.workdir = clean;
+        st.config.WorkingDir = clean;
+        st.steps.push({
+          op: 'workdir',
+          ...base,
+          path: clean,
+          mkdir: clean !== '/',
+          user: st.config.User ?? '',
+          history: { createdBy: `WORKDIR ${clean}`, emptyLayer: clean === '/' },
+        });
+        return;
+      }
+      case 'user': {
+        const user = this.expand(st, inst.user.value, cmd.range);
+        st.config.User = user;
+        st.steps.push({ op: 'user', ...base, user, history: emptyHistory(`USER ${user}`) });
+        return;
+      }
+      case 'volume': {
+        const paths = inst.paths.map((w) => this.expand(st, w.value, cmd.range));
+        if (paths.some((p) => p === '')) {
+          throw new BuildGraphError('TSB_DOCKERFILE_VOLUME', 'VOLUME specified can not be an empty string', {
+            file: this.file,
+            ranges: [cmd.range],
+          });
+        }
+        st.config.Volumes = { ...(st.config.Volumes ?? {}) };
+        for (const p of paths) st.config.Volumes[p] = {};
+        st.steps.push({ op: 'volume', ...base, paths, history: emptyHistory(`VOLUME [${paths.join(' ')}]`) });
+        return;
+      }
+      case 'stopsignal': {
+        const signal = this.expand(st, inst.signal.value, cmd.range);
+        if (!isValidSignal(signal)) {
+          throw new BuildGraphError('TSB_DOCKERFILE_SIGNAL', `invalid signal: ${signal}`, {
+            file: this.file,
+            ranges: [cmd.range],
+          });
+        }
+        st.config.StopSignal = signal;
+        st.steps.push({ op: 'stopsignal', ...base, signal, history: emptyHistory(`STOPSIGNAL ${signal}`) });
+        return;
+      }
+      case 'expose': {
+        const words: string[] = [];
+        const unmatched = new Set<string>();
+        for (const w of inst.ports) {
+          const r = this.expandWordsAt(st, w.value, cmd.range);
+          for (const u of r.unmatched) unmatched.add(u);
+          words.push(...r.values);
+        }
+        this.reportUnmatched(st, unmatched, cmd.range);
+        observer?.expose?.({ range: cmd.range, ports: words });
+        const ports = new Set<string>();
+        for (const w of words) {
+          try {
+            for (const p of parsePortSpec(w).ports) ports.add(p);
+          } catch (err) {
+            throw new BuildGraphError('TSB_DOCKERFILE_EXPOSE', (err as Error).message, {
+              file: this.file,
+              ranges: [cmd.range],
+            });
+          }
+        }
+        st.config.ExposedPorts = { ...(st.config.ExposedPorts ?? {}) };
+        for (const p of ports) st.config.ExposedPorts[p] = {};
+        const sorted = [...ports].sort();
+        st.steps.push({
+          op: 'expose',
+          ...base,
+          ports: [...ports],
+          history: emptyHistory(`EXPOSE map[${sorted.map((p) => `${p}:{}`).join(' ')}]`),
+        });
+        return;
+      }
+      case 'cmd': {
+        if (st.cmdSet) observer?.repeated?.({ range: st.cmdSet, instruction: 'CMD' });
+        st.cmdSet = cmd.range;
+        const args = this.commandArgs(st, inst.command, 'CMD', cmd.range);
+        st.config.Cmd = args;
+        st.config.ArgsEscaped = true;
+        st.steps.push({ op: 'cmd', ...base, args, history: emptyHistory(`CMD ${goList(args)}`) });
+        return;
+      }
+      case 'entrypoint': {
+        if (st.entrypointSet) observer?.repeated?.({ range: st.entrypointSet, instruction: 'ENTRYPOINT' });
+        st.entrypointSet = cmd.range;
+        const args = this.commandArgs(st, inst.command, 'ENTRYPOINT', cmd.range);
+        st.config.Entrypoint = args;
+        const resetCmd = st.cmdSet === undefined;
+        if (resetCmd) st.config.Cmd = null;
+        st.steps.push({
+          op: 'entrypoint',
+          ...base,
+          args,
+          resetCmd,
+          history: emptyHistory(`ENTRYPOINT ${goList(args)}`),
+        });
+        return;
+      }
+      case 'healthcheck': {
+        if (st.healthcheckSet) observer?.repeated?.({ range: st.healthcheckSet, instruction: 'HEALTHCHECK' });
+        st.healthcheckSet = cmd.range;
+        const hc = healthConfig(inst);
+        st.config.Healthcheck = hc;
+        st.steps.push({ op: 'healthcheck', ...base, healthcheck: hc, history: emptyHistory(healthHistory(hc)) });
+        return;
+      }
+      case 'shell':
+        st.config.Shell = [...inst.args];
+        st.steps.push({
+          op: 'shell',
+          ...base,
+          shell: [...inst.args],
+          history: emptyHistory(`SHELL [${inst.args.join(' ')}]`),
+        });
+        return;
+      case 'onbuild':
+        st.onbuild.push(inst.expression);
+        st.config.OnBuild = [...(st.config.OnBuild ?? []), inst.expression];
+        st.steps.push({ op: 'onbuild', ...base, expression: inst.expression });
+        return;
+      case 'maintainer':
+        st.author = inst.name;
+        st.steps.push({
+          op: 'maintainer',
+          ...base,
+          author: inst.name,
+          history: emptyHistory(`MAINTAINER ${inst.name}`),
+        });
+        return;
+      case 'from':
+        throw new BuildGraphError('TSB_DOCKERFILE_ONBUILD', 'FROM is not allowed here', {
+          file: this.file,
+          ranges: [cmd.range],
+        });
+    }
+  }
+
+  private dispatchArg(
+    st: StageState,
+    inst: ArgInstruction,
+    cmd: Command,
+    base: { range: SourceRange; name: string; onbuild?: boolean },
+  ): void {
+    // every default sees the values from before the instruction (as BuildKit 20.10 does)
+    const snapshot = st.env.clone();
+    const args: { key: string; value?: string }[] = [];
+    const history: string[] = [];
+    const unmatched = new Set<string>();
+    for (const pair of inst.pairs) {
+      const key = pair.key;
+      this.options.observer?.key?.({ range: cmd.range, instruction: 'ARG', key });
+      this.usedArgs.add(key);
+      const hasBuildArg = Object.hasOwn(this.buildArgs, key);
+      let expandedDefault: string | undefined;
+      if (pair.value !== null) {
+        if (hasBuildArg) {
+          try {
+            expandedDefault = expandWord(pair.value, snapshot.lookup, { escape: this.escape }).value;
+          } catch {
+            expandedDefault = pair.value;
+          }
+        } else {
+          const r = this.expandWith(pair.value, snapshot, cmd.range);
+          for (const u of r.unmatched) unmatched.add(u);
+          expandedDefault = r.value;
+        }
+      }
+      let value: string | undefined;
+      if (hasBuildArg) value = this.buildArgs[key];
+      else if (expandedDefault !== undefined) value = expandedDefault;
+      else if (this.globalEnv.has(key) && (this.globalDeclared.has(key) || PLATFORM_ARG_NAMES.has(key))) {
+        value = this.globalEnv.get(key);
+      }
+      if (value !== undefined && !NON_ENV_ARGS.has(key)) st.env.set(key, value);
+      st.historyArgs.push(value === undefined ? { key } : { key, value });
+      st.declared.add(key);
+      args.push(value === undefined ? { key } : { key, value });
+      history.push(expandedDefault === undefined ? key : `${key}=${expandedDefault}`);
+    }
+    this.reportUnmatched(st, unmatched, cmd.range, snapshot);
+    st.steps.push({ op: 'arg', ...base, args, history: { createdBy: `ARG ${history.join(' ')}`, emptyLayer: true } });
+  }
+
+  private dispatchRun(
+    st: StageState,
+    inst: RunInstruction,
+    cmd: Command,
+    base: { range: SourceRange; name: string; onbuild?: boolean },
+  ): RunStep {
+    let ssh = 0;
+    const mounts = inst.mounts.map((m, i) => {
+      const index = m.type === 'ssh' ? ssh++ : 0;
+      const mount = m.spec.includes('$') ? this.expandMount(st, m, cmd.range, index) : m;
+      return this.resolveMount(st, mount, cmd.mountFrom?.[i], index);
+    });
+    const files: InlineFile[] = [];
+    let args: string[];
+    if (inst.command.form === 'exec') {
+      args = [...inst.command.args];
+    } else {
+      let line = inst.command.command;
+      const single = /^<<(-?)(["']?)([^\s"'<>|&;]+)\2$/.exec(line.trim());
+      const heredoc = inst.heredocs[0];
+      if (single && heredoc !== undefined && inst.heredocs.length === 1) {
+        const data = heredoc.content;
+        if (data.startsWith('#!')) {
+          const path = posix.join('/dev/pipes', heredoc.name);
+          files.push({ path, content: data, mode: 0o755 });
+          line = path;
+        } else {
+          line = data;
+        }
+      } else if (inst.heredocs.length > 0) {
+        line += inst.heredocs.map((h) => `\n${h.content}${h.name}`).join('');
+      }
+      args = [...(st.config.Shell?.length ? st.config.Shell : DEFAULT_SHELL), line];
+    }
+    const env = st.env.toList();
+    return {
+      op: 'run',
+      ...base,
+      form: inst.command.form,
+      args,
+      env,
+      proxyEnv: [...this.proxyEnv],
+      argNames: st.historyArgs.map((a) => a.key),
+      user: st.config.User ?? '',
+      workdir: st.workdir,
+      mounts,
+      network: inst.network ?? 'default',
+      security: inst.security ?? 'sandbox',
+      heredocs: inst.heredocs,
+      files,
+      history: { createdBy: `RUN ${runCommandString(args, st)} # buildkit`, emptyLayer: false },
+    };
+  }
+
+  /** A mount whose options hold `$`: each value expanded (as BuildKit does), then the list parsed again. */
+  private expandMount(st: StageState, m: RunMount, range: SourceRange, sshIndex: number): RunMount {
+    const fields = splitCsvFields(m.spec).map((field) => {
+      const eq = field.indexOf('=');
+      const out = eq < 0 ? field : `${field.slice(0, eq)}=${this.expand(st, field.slice(eq + 1), range)}`;
+      return /[",]/.test(out) ? `"${out.replace(/"/g, '""')}"` : out;
+    });
+    return parseRunMount(fields.join(','), m.range, sshIndex);
+  }
+
+  private resolveMount(st: StageState, m: RunMount, from: FileSource | undefined, sshIndex: number): StepMount {
+    // values were expanded already (expandMount); a mount without `$` needs none
+    const ex = (v: string | undefined): string | undefined => v;
+    const targetOf = (t: string | undefined): string => {
+      const raw = ex(t) ?? '';
+      const target = posix.isAbsolute(raw) ? posix.normalize(raw) : posix.join('/', st.workdir, raw);
+      if (target === '/' || raw === '') {
+        throw new BuildGraphError('TSB_DOCKERFILE_MOUNT', `invalid mount target "${target}"`, {
+          file: this.file,
+          ranges: [m.range],
+        });
+      }
+      return target.length > 1 && target.endsWith('/') ? target.slice(0, -1) : target;
+    };
+    switch (m.type) {
+      case 'bind': {
+        const out: StepMount = {
+          type: 'bind',
+          target: targetOf(m.target),
+          source: posix.join('/', ex(m.source) ?? ''),
+          readwrite: !m.readonly,
+        };
+        if (from) out.from = from;
+        return out;
+      }
+      case 'cache': {
+        const out: StepMount = {
+          type: 'cache',
+          target: targetOf(m.target),
+          id: ex(m.id) || (ex(m.target) ?? ''),
+          sharing: m.sharing ?? 'shared',
+          source: posix.join('/', ex(m.source) ?? ''),
+          mode: m.mode ?? 0o755,
+          uid: m.uid ?? 0,
+          gid: m.gid ?? 0,
+          readonly: m.readonly,
+        };
+        if (from) out.from = from;
+        return out;
+      }
+      case 'tmpfs': {
+        const out: StepMount = { type: 'tmpfs', target: targetOf(m.target) };
+        if (m.size !== undefined) out.size = m.size;
+        return out;
+      }
+      case 'secret': {
+        const target = ex(m.target);
+        const envName = ex(m.env);
+        const id = ex(m.id) || (target ? posix.basename(target) : '');
+        if (id === '') {
+          throw new BuildGraphError('TSB_DOCKERFILE_MOUNT', 'secret mount needs an id or a target', {
+            file: this.file,
+            ranges: [m.range],
+          });
+        }
+        const out: StepMount = {
+          type: 'secret',
+          id,
+          required: m.required,
+          mode: m.mode ?? 0o400,
+          uid: m.uid ?? 0,
+          gid: m.gid ?? 0,
+        };
+        if (target !== undefined && target !== '')
+          out.target = posix.isAbsolute(target) ? target : posix.join('/', st.workdir, target);
+        else if (envName === undefined) out.target = `/run/secrets/${id}`;
+        if (envName !== undefined) out.env = envName;
+        return out;
+      }
+      case 'ssh': {
+        const target = ex(m.target);
+        return {
+          type: 'ssh',
+          id: ex(m.id) || 'default',
+          target: target || `/run/buildkit/ssh_agent.${sshIndex}`,
+          required: m.required,
+          mode: m.mode ?? 0o600,
+          uid: m.uid ?? 0,
+          gid: m.gid ?? 0,
+        };
+      }
+    }
+  }
+
+  private dispatchCopy(
+    st: StageState,
+    inst: CopyInstruction | AddInstruction,
+    cmd: Command,
+    base: { range: SourceRange; name: string; onbuild?: boolean },
+  ): CopyStep {
+    const isAdd = inst.kind === 'add';
+    const fail = (code: string, message: string): never => {
+      throw new BuildGraphError(code, message, { file: this.file, ranges: [cmd.range] });
+    };
+    const heredocNames = new Set(inst.heredocs.map((h) => h.name));
+    const sources: CopySource[] = [];
+    for (const w of inst.sources) {
+      if (isHeredocMarker(w.value, heredocNames)) continue;
+      const src = this.expand(st, w.value, cmd.range);
+      if (/^https?:\/\//.test(src) || /^git@/.test(src)) {
+        if (!isAdd) fail('TSB_DOCKERFILE_COPY', `source can't be a URL for COPY`);
+        sources.push(isGitSource(src) ? { type: 'git', url: src } : { type: 'url', url: src });
+      } else {
+        sources.push({ type: 'path', path: src });
+      }
+    }
+    for (const h of inst.heredocs) {
+      const content = h.expand ? this.expandRaw(st, h.content, cmd.range) : h.content;
+      sources.push({ type: 'heredoc', name: h.name, content });
+    }
+    const dest = this.expand(st, inst.dest.value, cmd.range);
+    const step: CopyStep = {
+      op: inst.kind,
+      ...base,
+      sources,
+      dest,
+      destPath: resolveDest(st.workdir, dest),
+      link: inst.link,
+      parents: inst.parents,
+      exclude: inst.exclude.map((e) => this.expand(st, e, cmd.range)),
+      unpack: isAdd ? (inst.unpack ?? true) : false,
+      user: st.config.User ?? '',
+      workdir: st.workdir,
+    };
+    if (cmd.copyFrom) {
+      const src = cmd.copyFrom;
+      if (src.type === 'stage' && src.stage >= st.info.index) {
+        const current = st.info.name ?? `stage-${st.info.index}`;
+        fail(
+          'TSB_DOCKERFILE_STAGE_ORDER',
+          `cannot copy from stage "${inst.from}", it needs to be defined before current stage "${current}"`,
+        );
+      }
+      step.from = src;
+    }
+    if (inst.chown !== undefined) step.chown = this.expand(st, inst.chown, cmd.range);
+    if (inst.chmod !== undefined) {
+      const raw = this.expand(st, inst.chmod, cmd.range);
+      step.chmod = parseChmod(raw, fail);
+    }
+    if (isAdd) {
+      const add = inst as AddInstruction;
+      step.keepGitDir = add.keepGitDir;
+      if (add.checksum !== undefined) {
+        const checksum = this.expand(st, add.checksum, cmd.range);
+        if (sources.length !== 1) fail('TSB_DOCKERFILE_COPY', "checksum can't be specified for multiple sources");
+        if (sources[0]?.type === 'path' || sources[0]?.type === 'heredoc') {
+          fail('TSB_DOCKERFILE_COPY', 'checksum requires HTTP(S) or Git sources');
+        }
+        step.checksum = checksum;
+      }
+    }
+    if (sources.length === 0) fail('TSB_DOCKERFILE_COPY', `${inst.kind.toUpperCase()} requires at least two arguments`);
+    const parts = [isAdd ? 'ADD' : 'COPY'];
+    if (inst.parents) parts.push('--parents');
+    for (const s of sources) if (s.type !== 'heredoc') parts.push(s.type === 'path' ? s.path : s.url);
+    for (const s of sources) if (s.type === 'heredoc') parts.push(`<<${s.name}`);
+    parts.push(dest);
+    step.history = { createdBy: `${parts.join(' ')} # buildkit`, emptyLayer: false };
+    return step;
+  }
+
+  // ---- expansion helpers ------------------------------------------------------------------------------------
+
+  private expandWith(word: string, env: EnvList, range: SourceRange) {
+    try {
+      return expandWord(word, env.lookup, { escape: this.escape });
+    } catch (err) {
+      throw withLocation(err, range, this.file);
+    }
+  }
+
+  /** Expands one word in the stage's environment and reports its unset variables. */
+  private expand(st: StageState, word: string, range: SourceRange): string {
+    const r = this.expandWith(word, st.env, range);
+    this.reportUnmatched(st, r.unmatched, range);
+    return r.value;
+  }
+
+  private expandWordsAt(st: StageState, word: string, range: SourceRange) {
+    try {
+      return expandWords(word, st.env.lookup, { escape: this.escape });
+    } catch (err) {
+      throw withLocation(err, range, this.file);
+    }
+  }
+
+  /** Heredoc bodies: variables expanded, quotes kept (BuildKit's SkipProcessQuotes). */
+  private expandRaw(st: StageState, text: string, range: SourceRange): string {
+    const protectedText = text.replace(/["']/g, (q) => `\\${q}`);
+    const r = this.expandWith(protectedText, st.env, range);
+    this.reportUnmatched(st, r.unmatched, range);
+    return r.value;
+  }
+
+  private expandPairs(st: StageState, inst: EnvInstruction | LabelInstruction, range: SourceRange): [string, string][] {
+    const out: [string, string][] = [];
+    for (const p of inst.pairs) out.push([this.expand(st, p.key, range), this.expand(st, p.value ?? '', range)]);
+    return out;
+  }
+
+  private reportUnmatched(st: StageState, unmatched: Set<string>, range: SourceRange, env: EnvList = st.env): void {
+    const report = this.options.observer?.unmatched;
+    if (!report || unmatched.size === 0 || !st.info.baseKnown) return;
+    const names = [...unmatched].filter((n) => !st.declared.has(n) && !NON_ENV_ARGS.has(n));
+    if (names.length > 0) {
+      report({ range, stage: st.info.index, names, declaredArgs: [...st.declared], envKeys: env.names() });
+    }
+  }
+
+  private commandArgs(st: StageState, command: CommandLine, instruction: 'CMD' | 'ENTRYPOINT', range: SourceRange) {
+    if (command.form === 'exec') return [...command.args];
+    this.options.observer?.shellForm?.({ range, instruction, shellSet: (st.config.Shell?.length ?? 0) > 0 });
+    return [...(st.config.Shell?.length ? st.config.Shell : DEFAULT_SHELL), command.command];
+  }
+
+  private toStage(st: StageState): Stage {
+    const s = st.info;
+    const stage: Stage = {
+      index: s.index,
+      ...(s.name === undefined ? {} : { name: s.name }),
+      base: s.base,
+      platform: s.platform,
+      range: s.from.range,
+      steps: st.steps,
+      dependencies: [...s.deps.keys()].sort((a, b) => a - b),
+      config: st.config,
+    };
+    if (st.author !== undefined) stage.author = st.author;
+    return stage;
+  }
+}
+
+/** Splits a mount option list on commas outside double quotes, removing the quotes (CSV). */
+function splitCsvFields(spec: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < spec.length; i++) {
+    const c = spec[i]!;
+    if (c === '"') {
+      if (quoted && spec[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else quoted = !quoted;
+    } else if (c === ',' && !quoted) {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+function addDep(s: StageInfo, stage: number, range: SourceRange): void {
+  if (!s.deps.has(stage)) s.deps.set(stage, range);
+}
+
+function isPredefinedArg(k: string): boolean {
+  return (
+    PROXY_ARGS.includes(k.toLowerCase()) ||
+    PLATFORM_ARG_NAMES.has(k) ||
+    k.startsWith('BUILDKIT_') ||
+    k === 'SOURCE_DATE_EPOCH'
+  );
+}
+
+/** Proxy build args as BuildKit's llb.WithProxy sets them: both the upper- and the lower-case name. */
+function proxyEnvFrom(buildArgs: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const name of PROXY_ARGS) {
+    const key = Object.keys(buildArgs)
+      .sort()
+      .filter((k) => k.toLowerCase() === name)
+      .pop();
+    if (key === undefined) continue;
+    const v = buildArgs[key]!;
+    out.push(`${name.toUpperCase()}=${v}`, `${name}=${v}`);
+  }
+  return out;
+}
+
+function cloneConfig(c: ImageConfig): ImageConfig {
+  return structuredClone(c);
+}
+
+function setEnvEntry(env: string[], k: string, v: string): string[] {
+  const out = [...env];
+  const i = out.findIndex((e) => (e.includes('=') ? e.slice(0, e.indexOf('=')) : e) === k);
+  if (i >= 0) out[i] = `${k}=${v}`;
+  else out.push(`${k}=${v}`);
+  return out;
+}
+
+function displayName(inst: Instruction): string {
+  const text = inst.original.trim();
+  const sp = text.search(/\s/);
+  return sp < 0 ? text.toUpperCase() : text.slice(0, sp).toUpperCase() + text.slice(sp);
+}
+
+/** `RUN |2 A=1 B=2 /bin/sh -c cmd`: the ARGs of the stage with the values the process sees. */
+function runCommandString(args: string[], st: StageState): string {
+  const order: string[] = [];
+  const values = new Map<string, string>();
+  for (const a of st.historyArgs) {
+    if (!values.has(a.key)) order.push(a.key);
+    values.set(a.key, st.env.get(a.key) ?? a.value ?? '');
+  }
+  const env = order.map((k) => `${k}=${values.get(k)}`);
+  if (env.length > 0) env.unshift(`|${env.length}`);
+  return [...env, ...args].join(' ');
+}
+
+function goList(args: string[]): string {
+  return `[${args.map(goQuote).join(' ')}]`;
+}
+
+function healthConfig(inst: HealthcheckInstruction): HealthConfig {
+  const test: string[] =
+    inst.test.type === 'none'
+      ? ['NONE']
+      : inst.test.command.form === 'exec'
+        ? ['CMD', ...inst.test.command.args]
+        : ['CMD-SHELL', inst.test.command.command];
+  const hc: HealthConfig = { Test: test };
+  if (inst.interval) hc.Interval = inst.interval;
+  if (inst.timeout) hc.Timeout = inst.timeout;
+  if (inst.startPeriod) hc.StartPeriod = inst.startPeriod;
+  if (inst.startInterval) hc.StartInterval = inst.startInterval;
+  if (inst.retries) hc.Retries = inst.retries;
+  return hc;
+}
+
+/** `HEALTHCHECK &{["CMD-SHELL" "x"] "30s" "5s" "0s" '\x02'}` (Go's `%q` of the config, as BuildKit 20.10 prints it). */
+function healthHistory(hc: HealthConfig): string {
+  const parts = [goList(hc.Test), goQuote(goDuration(hc.Interval ?? 0)), goQuote(goDuration(hc.Timeout ?? 0))];
+  parts.push(goQuote(goDuration(hc.StartPeriod ?? 0)));
+  if (hc.StartInterval) parts.push(goQuote(goDuration(hc.StartInterval)));
+  parts.push(goQuoteRune(hc.Retries ?? 0));
+  return `HEALTHCHECK &{${parts.join(' ')}}`;
+}
+
+function isHeredocMarker(word: string, names: Set<string>): boolean {
+  const m = /^<<-?(["']?)(.+)\1$/.exec(word);
+  return m !== null && names.has(m[2]!);
+}
+
+function isGitSource(src: string): boolean {
+  if (src.startsWith('git@')) return true;
+  try {
+    const u = new URL(src);
+    return u.pathname.endsWith('.git') || u.hash.length > 1;
+  } catch {
+    return false;
+  }
+}
+
+/** COPY/ADD destination against WORKDIR (BuildKit's pathRelativeToWorkingDir): absolute, trailing `/` kept. */
+export function resolveDest(workdir: string, dest: string): string {
+  let p = dest;
+  if (p === '' || p === '.') p = './';
+  const keepSlash = p.endsWith('/') || p.endsWith('/.');
+  let out = posix.isAbsolute(p) ? posix.normalize(p) : posix.join('/', workdir, p);
+  if (out.length > 1 && out.endsWith('/')) out = out.slice(0, -1);
+  return keepSlash && out !== '/' ? `${out}/` : out;
+}
+
+const SYMBOLIC_MODE = /^(?:[ugoa]*(?:[-+=](?:[rwxXst]*|[ugo]))+)(?:,[ugoa]*(?:[-+=](?:[rwxXst]*|[ugo]))+)*$/;
+
+function parseChmod(raw: string, fail: (code: string, message: string) => never): { raw: string; mode?: number } {
+  if (/^[0-9]+$/.test(raw)) {
+    if (!/^[0-7]+$/.test(raw) || Number.parseInt(raw, 8) > 0o7777) {
+      fail(
+        'TSB_DOCKERFILE_CHMOD',
+        `invalid chmod parameter: '${raw}'. it should be octal string and between 0 and 07777`,
+      );
+    }
+    return { raw, mode: Number.parseInt(raw, 8) };
+  }
+  if (!SYMBOLIC_MODE.test(raw)) {
+    fail(
+      'TSB_DOCKERFILE_CHMOD',
+      `invalid chmod parameter: '${raw}'. it should be octal string and between 0 and 07777`,
+    );
+  }
+  return { raw };
+}
