@@ -32,6 +32,8 @@ const ANY = -1;
 const STAR = -2;
 
 const cache = new Map<string, Pattern>();
+/** Compiled reversed patterns for `%`, keyed by the pattern as written. */
+const reversedCache = new Map<string, Pattern>();
 
 function compile(pattern: string): Pattern {
   const hit = cache.get(pattern);
@@ -73,52 +75,93 @@ function compile(pattern: string): Pattern {
   return compiled;
 }
 
+/** Shared scratch space: matching is synchronous and never nested, so one set of buffers serves all. */
+let visitedPool = new Uint32Array(256);
+/** The states of the current path, and the pending alternatives as (step, position, path length) triples. */
+let pathPool = new Int32Array(64);
+let stackPool = new Int32Array(192);
+
 /**
- * Leftmost-first matching of one pattern against one value, in code points. A (step, position) state
- * is visited at most once: the first visit either reaches the end of the pattern or fails, and states
- * on a successful path are released again so that later searches (`//`) may use them.
+ * Leftmost-first matching of one pattern against one value, in code points, read forwards or (for `%`)
+ * backwards. A (step, position) state is visited at most once: the first visit either reaches the end of
+ * the pattern or fails, and states on a successful path are released again so that later searches (`//`)
+ * may use them.
  */
 class Matcher {
   readonly n: number;
-  private readonly cps: Int32Array;
-  /** UTF-16 offset of each code point index, and of the end. */
-  private readonly offsets: Int32Array;
+  private readonly value: string;
+  /** The code points, in matching order; null when the value has no surrogate pair (read units directly). */
+  private readonly cps: Int32Array | null;
+  /** UTF-16 offset of each code point index (in forward order), and of the end; null with `cps`. */
+  private readonly offsets: Int32Array | null;
+  private readonly reverse: boolean;
   private readonly steps: Int32Array;
   private readonly greedy: boolean;
   private readonly width: number;
   private readonly visited: Uint32Array;
-  private readonly path: number[] = [];
-  private readonly stack: number[] = [];
 
-  constructor(pattern: Pattern, value: string, greedy: boolean) {
-    const cps: number[] = [];
-    const offsets: number[] = [];
-    for (let i = 0; i < value.length; ) {
-      const cp = value.codePointAt(i)!;
-      offsets.push(i);
-      cps.push(cp);
-      i += cp > 0xffff ? 2 : 1;
-    }
-    offsets.push(value.length);
-    this.n = cps.length;
-    this.cps = Int32Array.from(cps);
-    this.offsets = Int32Array.from(offsets);
-    this.steps = pattern.steps;
+  constructor(steps: Int32Array, value: string, greedy: boolean, reverse: boolean) {
+    this.value = value;
+    this.steps = steps;
     this.greedy = greedy;
+    this.reverse = reverse;
+    let wide = false;
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      if (c >= 0xd800 && c <= 0xdfff) {
+        wide = true;
+        break;
+      }
+    }
+    if (wide) {
+      const cps: number[] = [];
+      const offsets: number[] = [];
+      for (let i = 0; i < value.length; ) {
+        const cp = value.codePointAt(i)!;
+        offsets.push(i);
+        cps.push(cp);
+        i += cp > 0xffff ? 2 : 1;
+      }
+      offsets.push(value.length);
+      if (reverse) cps.reverse();
+      this.cps = Int32Array.from(cps);
+      this.offsets = Int32Array.from(offsets);
+      this.n = cps.length;
+    } else {
+      this.cps = null;
+      this.offsets = null;
+      this.n = value.length;
+    }
     this.width = this.n + 1;
-    this.visited = new Uint32Array(Math.ceil(((this.steps.length + 1) * this.width) / 32));
+    const words = Math.ceil(((steps.length + 1) * this.width) / 32);
+    if (visitedPool.length < words) visitedPool = new Uint32Array(Math.max(words, visitedPool.length * 2));
+    else visitedPool.fill(0, 0, words);
+    this.visited = visitedPool;
+    // Every transition advances the step or the position, so a path has at most steps + n + 1 states,
+    // and each state pushes at most one alternative.
+    const longest = steps.length + this.n + 2;
+    if (pathPool.length < longest) pathPool = new Int32Array(longest * 2);
+    if (stackPool.length < longest * 3) stackPool = new Int32Array(longest * 6);
   }
 
+  /** UTF-16 offset of code point index `index`, counted from the start of the value. */
   offset(index: number): number {
-    return this.offsets[index]!;
+    return this.offsets === null ? index : this.offsets[index]!;
+  }
+
+  private at(p: number): number {
+    if (this.cps !== null) return this.cps[p]!;
+    return this.value.charCodeAt(this.reverse ? this.n - 1 - p : p);
   }
 
   /** The end of the highest-priority match that starts at `start`, or -1. */
   matchAt(start: number): number {
-    const { steps, cps, n, greedy, width, visited, path, stack } = this;
+    const { steps, n, greedy, width, visited } = this;
+    const path = pathPool;
+    const stack = stackPool;
     const last = steps.length;
-    path.length = 0;
-    stack.length = 0;
+    let pathLen = 0;
+    let stackLen = 0;
     let i = 0;
     let p = start;
     for (;;) {
@@ -128,20 +171,31 @@ class Matcher {
       let alive = (visited[word]! & bit) === 0;
       if (alive) {
         visited[word]! |= bit;
-        path.push(state);
+        path[pathLen++] = state;
         if (i === last) {
-          for (const s of path) visited[s >>> 5]! &= ~(1 << (s & 31));
+          for (let k = 0; k < pathLen; k++) {
+            const s = path[k]!;
+            visited[s >>> 5]! &= ~(1 << (s & 31));
+          }
           return p;
         }
         const step = steps[i]!;
-        const canTake = p < n && (step === STAR || step === ANY ? cps[p] !== NEWLINE : cps[p] === step);
+        let canTake = false;
+        if (p < n) {
+          const c = this.at(p);
+          canTake = step === STAR || step === ANY ? c !== NEWLINE : c === step;
+        }
         if (step === STAR) {
           if (!canTake) i++;
           else if (greedy) {
-            stack.push(i + 1, p, path.length);
+            stack[stackLen++] = i + 1;
+            stack[stackLen++] = p;
+            stack[stackLen++] = pathLen;
             p++;
           } else {
-            stack.push(i, p + 1, path.length);
+            stack[stackLen++] = i;
+            stack[stackLen++] = p + 1;
+            stack[stackLen++] = pathLen;
             i++;
           }
         } else if (canTake) {
@@ -150,10 +204,10 @@ class Matcher {
         } else alive = false;
       }
       if (!alive) {
-        if (stack.length === 0) return -1;
-        path.length = stack.pop()!;
-        p = stack.pop()!;
-        i = stack.pop()!;
+        if (stackLen === 0) return -1;
+        pathLen = stack[--stackLen]!;
+        p = stack[--stackLen]!;
+        i = stack[--stackLen]!;
       }
     }
   }
@@ -171,16 +225,32 @@ class Matcher {
 /** `${v#p}` (shortest) and `${v##p}` (longest): `value` without the prefix that `pattern` matches. */
 export function trimPrefix(pattern: string, value: string, greedy: boolean): string {
   const compiled = compile(pattern);
-  if (compiled.literal !== null)
+  if (compiled.literal !== null) {
     return value.startsWith(compiled.literal) ? value.slice(compiled.literal.length) : value;
-  const m = new Matcher(compiled, value, greedy);
+  }
+  const m = new Matcher(compiled.steps, value, greedy, false);
   const end = m.matchAt(0);
   return end < 0 ? value : value.slice(m.offset(end));
 }
 
-/** `${v%p}` (shortest) and `${v%%p}` (longest): `value` without the suffix that `pattern` matches. */
+/**
+ * `${v%p}` (shortest) and `${v%%p}` (longest): `value` without the suffix that `pattern` matches.
+ * As BuildKit, this matches the reversed pattern from the end of the value backwards.
+ */
 export function trimSuffix(pattern: string, value: string, greedy: boolean): string {
-  return reverseString(trimPrefix(reversePattern(pattern), reverseString(value), greedy));
+  let compiled = reversedCache.get(pattern);
+  if (compiled === undefined) {
+    compiled = compile(reversePattern(pattern));
+    if (reversedCache.size >= CACHE_LIMIT) reversedCache.clear();
+    reversedCache.set(pattern, compiled);
+  }
+  if (compiled.literal !== null) {
+    const suffix = reverseString(compiled.literal);
+    return value.endsWith(suffix) ? value.slice(0, value.length - suffix.length) : value;
+  }
+  const m = new Matcher(compiled.steps, value, greedy, true);
+  const end = m.matchAt(0);
+  return end < 0 ? value : value.slice(0, m.offset(m.n - end));
 }
 
 /** `${v/p/r}`: replaces the first, longest match; `r` is taken literally. */
@@ -190,7 +260,7 @@ export function replaceFirst(value: string, pattern: string, replacement: string
     const at = value.indexOf(compiled.literal);
     return at < 0 ? value : value.slice(0, at) + replacement + value.slice(at + compiled.literal.length);
   }
-  const m = new Matcher(compiled, value, true);
+  const m = new Matcher(compiled.steps, value, true, false);
   const found = m.search(0);
   if (found === null) return value;
   return value.slice(0, m.offset(found[0])) + replacement + value.slice(m.offset(found[1]));
@@ -201,7 +271,23 @@ export function replaceFirst(value: string, pattern: string, replacement: string
  * match is skipped, and `$0`/`${0}` in `r` stand for the match, `$$` for `$`, other `$name`s for nothing.
  */
 export function replaceAll(value: string, pattern: string, replacement: string): string {
-  const m = new Matcher(compile(pattern), value, true);
+  const compiled = compile(pattern);
+  if (compiled.literal !== null && compiled.literal !== '') {
+    // Non-overlapping, left to right: what Go's loop does for a non-empty literal.
+    const lit = compiled.literal;
+    let at = value.indexOf(lit);
+    if (at < 0) return value;
+    const expanded = expandTemplate(replacement, lit);
+    let out = '';
+    let from = 0;
+    while (at >= 0) {
+      out += value.slice(from, at) + expanded;
+      from = at + lit.length;
+      at = value.indexOf(lit, from);
+    }
+    return out + value.slice(from);
+  }
+  const m = new Matcher(compiled.steps, value, true, false);
   const n = m.n;
   let out = '';
   let lastMatchEnd = 0;

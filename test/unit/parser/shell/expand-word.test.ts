@@ -29,6 +29,8 @@ const ENV: Record<string, string> = {
   nl: 'a\nb',
   u8: 'h\u00e9llo\u{1f47d}x',
   dollar0: '$0',
+  sq: "'a b'",
+  dq: 'x"y',
 };
 
 type Row = [word: string, expected: string, docker: boolean];
@@ -115,6 +117,14 @@ const BACKTICK_ESCAPE: Row[] = [
   ['"\\$v"', '\\1.2.3', DOCKER],
 ];
 
+// An expanded value is never lexed again: its quotes and `$` stay (docker: `ARG q="'a b'"`, `ARG dq="x\\"y"`).
+const VALUES_NOT_RELEXED: Row[] = [
+  ['$sq', "'a b'", DOCKER],
+  ['"$sq"', "'a b'", DOCKER],
+  ['$dq', 'x"y', DOCKER],
+  ['$dollar0', '$0', SOURCE],
+];
+
 const FORMS: Row[] = [
   ['$v', '1.2.3', DOCKER],
   ['${v}', '1.2.3', DOCKER],
@@ -133,8 +143,13 @@ const FORMS: Row[] = [
   ['${e?msg}', '', SOURCE],
   ['${u-${v:+set}}', 'set', SOURCE],
   ['${u:-${u2-$v}}', '1.2.3', SOURCE],
-  ['${@:-at}', 'at', SOURCE],
+  ['${@:-at}', 'at', DOCKER],
   ['${1:-one}', 'one', SOURCE],
+  ['${10:-x}', 'x', DOCKER],
+  ['${#:-h}', 'h', DOCKER],
+  ['${v:+"$v"}', '1.2.3', DOCKER],
+  // Single quotes inside a modifier's word still quote, even within double quotes.
+  ['"${v:+\'$v\'}"', '$v', DOCKER],
   ['x${v:-a}y${u:-b}z', 'x1.2.3ybz', DOCKER],
 ];
 
@@ -226,22 +241,25 @@ const REPLACE: Row[] = [
   ["${v//./'${0}'}", '1.2.3', SOURCE],
   ["${v//./'$'}", '1$2$3', SOURCE],
   ["${v/./'$0'}", '1$02.3', SOURCE],
+  ["${v//?/'<$0>'}", '<1><.><2><.><3>', SOURCE],
+  ["${v//*/'[${0}]'}", '[1.2.3]', SOURCE],
   ['${v//./$dollar0}', '1.2.3', SOURCE],
   // A `$` reference in the replacement is expanded by the lexer first.
   ['${v//./$$}', '123', SOURCE],
   ['${u8//\u{1f47d}/-}', 'h\u00e9llo-x', SOURCE],
 ];
 
+// Docker rows here used `ENV \u00e9=accent \u00e9t\u00e9_1=summer \u65e5\u672c=nihon _=underscore`.
 const NAMES: Row[] = [
-  ['$\u00e9', 'accent', SOURCE],
-  ['$\u00e9t\u00e9_1', 'summer', SOURCE],
-  ['$\u65e5\u672c', 'nihon', SOURCE],
-  ['${\u00e9:-x}', 'accent', SOURCE],
+  ['$\u00e9', 'accent', DOCKER],
+  ['$\u00e9t\u00e9_1', 'summer', DOCKER],
+  ['$\u65e5\u672c', 'nihon', DOCKER],
+  ['${\u00e9:-x}', 'accent', DOCKER],
   // A name that starts with a digit is the run of digits (Unicode decimal digits too).
   ['$1a', 'onea', SOURCE],
   ['$12', 'twelve', SOURCE],
   ['$\u0663x', 'arabic3x', SOURCE],
-  ['$_', 'underscore', SOURCE],
+  ['$_', 'underscore', DOCKER],
   ['$_1-', 'u1-', SOURCE],
 ];
 
@@ -258,6 +276,10 @@ const NAMES_ENV: Record<string, string> = {
 
 describe('expandWord', () => {
   it.each(QUOTING_AND_SIMPLE)('expands %j to %j (docker: %s)', (word, expected) => {
+    expect(expandWord(word, ENV).value).toBe(expected);
+  });
+
+  it.each(VALUES_NOT_RELEXED)('does not lex the value of %j again, giving %j (docker: %s)', (word, expected) => {
     expect(expandWord(word, ENV).value).toBe(expected);
   });
 

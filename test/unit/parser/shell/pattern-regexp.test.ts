@@ -58,6 +58,11 @@ function refReplaceAll(value: string, pattern: string, replacement: string): str
 
 const patternArb = fc.array(fc.constantFrom('a', 'b', '.', '*', '?', '\n'), { maxLength: 7 }).map((a) => a.join(''));
 const valueArb = fc.array(fc.constantFrom('a', 'b', '.', '\n'), { maxLength: 12 }).map((a) => a.join(''));
+/** With a character outside the BMP, which must count as one character for `?`. */
+const widePatternArb = fc
+  .array(fc.constantFrom('a', '\u{1f47d}', '*', '?', '\n'), { maxLength: 6 })
+  .map((a) => a.join(''));
+const wideValueArb = fc.array(fc.constantFrom('a', '\u{1f47d}', '\n'), { maxLength: 10 }).map((a) => a.join(''));
 
 /** Writes a pattern into a word: single quotes keep `\n` and `.` as they are and do not make `*` literal. */
 function quoted(pattern: string): string {
@@ -93,6 +98,20 @@ describe('pattern matching agrees with a leftmost-first regular expression engin
         const env = { v: value };
         expect(expandWord('${v/' + quoted(pattern) + '/R}', env).value).toBe(refReplaceFirst(value, pattern, 'R'));
         expect(expandWord('${v//' + quoted(pattern) + '/R}', env).value).toBe(refReplaceAll(value, pattern, 'R'));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('counts a character outside the BMP as one character', () => {
+    fc.assert(
+      fc.property(widePatternArb, wideValueArb, (pattern, value) => {
+        const env = { v: value };
+        expect(expandWord('${v#' + quoted(pattern) + '}', env).value).toBe(refTrimPrefix(pattern, value, false));
+        expect(expandWord('${v##' + quoted(pattern) + '}', env).value).toBe(refTrimPrefix(pattern, value, true));
+        expect(expandWord('${v%' + quoted(pattern) + '}', env).value).toBe(refTrimSuffix(pattern, value, false));
+        expect(expandWord('${v%%' + quoted(pattern) + '}', env).value).toBe(refTrimSuffix(pattern, value, true));
+        expect(expandWord('${v/' + quoted(pattern) + '/R}', env).value).toBe(refReplaceFirst(value, pattern, 'R'));
       }),
       { numRuns: 3000 },
     );
