@@ -1,8 +1,12 @@
 export { type ApplyLayerOptions, applyLayer } from './apply-layer.js';
 export { LayerError, SnapshotError } from './errors.js';
+export { exportFlattened } from './export-flattened.js';
+export type { ExtractLimits } from './extract.js';
 export { compactOverlayOptions, mountAll, unmountAll } from './mount.js';
 export { NaiveSnapshotter } from './naive.js';
 export { type OpenSnapshotterOptions, openSnapshotter, probeOverlay } from './open-snapshotter.js';
 export { OverlaySnapshotter } from './overlay.js';
+export { type SquashOptions, squash } from './squash.js';
 export { tarDirectory } from './tar-directory.js';
 export type { Mount, SnapshotDriver, SnapshotInfo, SnapshotKind, Snapshotter, Usage } from './types.js';
+export { type WriteLayerOptions, writeLayer } from './write-layer.js';
