@@ -1,3 +1,4 @@
+export { formatBuildGraph } from './format-graph.js';
 export { isValidImageRef, normalizeImageRef, parseImageRef } from './image-ref.js';
 export { formatPlatform, hostPlatform, normalizePlatform, parsePlatform } from './platform.js';
 export { parsePortSpec, splitPortParts } from './ports.js';
