@@ -7,6 +7,7 @@ export * from './archive/index.js';
 export { assertDigest, chainIds, type Digest, digestHex, isDigest, sha256, shortId } from './digest.js';
 export { ArchiveError, type ArchiveErrorCode, ImageError, type ImageErrorCode } from './errors.js';
 export { collectGarbage, type GcOptions, type GcResult } from './gc.js';
+export { createdSince, formatTable, goTimeString, humanDuration, humanSize } from './human.js';
 export * from './oci.js';
 export {
   formatPlatform,

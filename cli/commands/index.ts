@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalOptions } from '../global-options.js';
+import { imageCommands } from './_image-commands.js';
 import { lintCommand } from './lint.js';
 import { parseCommand } from './parse.js';
 
@@ -9,4 +10,4 @@ import { parseCommand } from './parse.js';
  * command starts fast.
  */
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules differ in their argument types
-export const commands: CommandModule<GlobalOptions, any>[] = [lintCommand, parseCommand];
+export const commands: CommandModule<GlobalOptions, any>[] = [lintCommand, parseCommand, ...imageCommands];

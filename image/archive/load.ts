@@ -8,7 +8,6 @@ import {
   Annotation,
   type Descriptor,
   type ImageManifest,
-  isIndexMediaType,
   isNondistributable,
   layerCompression,
   MediaType,

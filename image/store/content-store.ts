@@ -277,15 +277,22 @@ class HashingTransform extends Transform {
       else this.keepChunks = undefined;
     }
     this.push(chunk);
-    if (!this.wantDiff) return done();
+    if (!this.wantDiff) {
+      done();
+      return;
+    }
     if (!this.decided) {
       this.pendingHead.push(chunk);
       const head = Buffer.concat(this.pendingHead);
-      if (head.length < 2) return done();
+      if (head.length < 2) {
+        done();
+        return;
+      }
       this.decided = true;
       this.pendingHead = [];
       if (head[0] === 0x1f && head[1] === 0x8b) this.startGunzip();
-      return this.feed(head, done);
+      this.feed(head, done);
+      return;
     }
     this.feed(chunk, done);
   }
@@ -320,8 +327,10 @@ class HashingTransform extends Transform {
 
   private feed(chunk: Buffer, done: TransformCallback): void {
     const gunzip = this.gunzip;
-    if (!gunzip || this.diffError) return done();
-    if (gunzip.write(chunk)) return done();
+    if (!gunzip || this.diffError || gunzip.write(chunk)) {
+      done();
+      return;
+    }
     const resume = () => {
       gunzip.off('drain', resume);
       gunzip.off('error', resume);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type ImageIndex, MediaType } from '../../../image/oci.js';
+import { type Descriptor, type ImageIndex, MediaType, type Platform } from '../../../image/oci.js';
 import { hostPlatform, normalizePlatform, parsePlatform, selectManifest } from '../../../image/platform.js';
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
-const entry = (c: string, platform?: object, annotations?: Record<string, string>) => ({
+const entry = (c: string, platform?: Platform, annotations?: Record<string, string>): Descriptor => ({
   mediaType: MediaType.ociManifest,
   digest: D(c),
   size: 1,

@@ -1,0 +1,81 @@
+import type { Argv, CommandModule } from 'yargs';
+import type { GlobalOptions } from '../global-options.js';
+import { imageLib, openStore } from './_image.js';
+
+interface InspectArgs extends GlobalOptions {
+  images: string[];
+}
+
+/** Docker's image config keys, in the order `docker inspect` prints them, with their empty values. */
+const CONFIG_DEFAULTS = {
+  Hostname: '',
+  Domainname: '',
+  User: '',
+  AttachStdin: false,
+  AttachStdout: false,
+  AttachStderr: false,
+  Tty: false,
+  OpenStdin: false,
+  StdinOnce: false,
+  Env: null,
+  Cmd: null,
+  Image: '',
+  Volumes: null,
+  WorkingDir: '',
+  Entrypoint: null,
+  OnBuild: null,
+  Labels: null,
+};
+
+/** `tsbuild inspect IMAGE...`: a JSON array as `docker image inspect` prints it. */
+export const inspectCommand: CommandModule<GlobalOptions, InspectArgs> = {
+  command: 'inspect <images..>',
+  describe: 'Display detailed information on one or more images',
+  builder: (y: Argv<GlobalOptions>) =>
+    y.positional('images', { type: 'string', array: true, demandOption: true, describe: 'IMAGE...' }),
+  handler: async (args) => {
+    const lib = await imageLib();
+    const { formatError } = await import('../render/error.js');
+    const store = await openStore(args);
+    const out: unknown[] = [];
+    let failed = false;
+    for (const ref of args.images) {
+      try {
+        const { image } = store.resolve(ref);
+        const { config } = await store.config(image);
+        const layers = store.layers(image);
+        const entry: Record<string, unknown> = {
+          Id: image.id,
+          RepoTags: image.names.map((n) => lib.familiarString(n)),
+          RepoDigests: image.repoDigests.map((d) => lib.familiarString(d)),
+          Parent: config.parent ?? '',
+          Comment: config.comment ?? config.history?.at(-1)?.comment ?? '',
+          Created: config.created ?? '',
+          DockerVersion: config.docker_version ?? '',
+          Author: config.author ?? '',
+          Config: { ...CONFIG_DEFAULTS, ...(config.config ?? {}) },
+          Architecture: config.architecture,
+        };
+        if (config.variant) entry.Variant = config.variant;
+        entry.Os = config.os;
+        if (config['os.version']) entry.OsVersion = config['os.version'];
+        entry.Size = image.size;
+        entry.RootFS = { Type: 'layers', Layers: layers.map((l) => l.diffId) };
+        entry.Metadata = {
+          LastTagTime: image.lastTagTime ? new Date(image.lastTagTime).toISOString() : '0001-01-01T00:00:00Z',
+        };
+        entry.Descriptor = {
+          mediaType: image.mediaType,
+          digest: image.digest,
+          size: store.content.size(image.digest) ?? 0,
+        };
+        out.push(entry);
+      } catch (err) {
+        failed = true;
+        process.stderr.write(`${formatError(err, { debug: args.debug })}\n`);
+      }
+    }
+    process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+    if (failed) process.exitCode = 1;
+  },
+};
