@@ -4,3 +4,4 @@
  */
 export * from './errors.js';
 export * from './parser/index.js';
+export * from './image/index.js';
