@@ -1,0 +1,41 @@
+// cgroupfs writers for v1 and v2, chosen by what /sys/fs/cgroup is. On a hybrid
+// host (v1 controllers, cgroup2 at /sys/fs/cgroup/unified) the limits go to v1 and
+// the unified directory tracks the processes and gives cgroup.kill.
+#ifndef TSB_INIT_CGROUP_H_
+#define TSB_INIT_CGROUP_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../common.h"
+#include "../spec.h"
+
+namespace tsb {
+
+class Cgroup {
+ public:
+  // Creates the container's cgroup directories and writes the limits.
+  static Result<Cgroup> Create(const CgroupSpec& spec);
+
+  // Moves pid into every directory.
+  Status Join(pid_t pid) const;
+  // Whether the kernel's OOM killer killed a process in the cgroup.
+  bool OomKilled() const;
+  // Kills what is left and removes the directories.
+  Status Destroy();
+  // {"version":N,"memory":"dir",...} for the stats reader in TypeScript.
+  std::string Describe() const;
+  bool empty() const { return dirs_.empty(); }
+
+ private:
+  int version_ = 0;
+  std::vector<std::pair<std::string, std::string>> dirs_;  // role ("memory", "cpu", "pids", "unified", ...) and path
+  std::string Dir(const char* role) const;
+};
+
+}  // namespace tsb
+
+#endif  // TSB_INIT_CGROUP_H_

@@ -1,0 +1,17 @@
+// The container side of the helper: what the cloned child does, step by step,
+// from the new namespaces to execve.
+#ifndef TSB_INIT_CONTAINER_H_
+#define TSB_INIT_CONTAINER_H_
+
+#include "../spec.h"
+
+namespace tsb {
+
+// Runs in the child created by clone with the namespace flags. Waits for the
+// parent's "go" on sync_fd, sets up the container and execs the process. A set-up
+// failure is sent on sync_fd as {"type":"error",...} before exiting. Never returns.
+[[noreturn]] void ContainerMain(const Spec& spec, int sync_fd);
+
+}  // namespace tsb
+
+#endif  // TSB_INIT_CONTAINER_H_

@@ -1,0 +1,155 @@
+#include "mount-util.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace tsb {
+
+int OpenInRoot(int rootfd, const std::string& path, int flags, uint64_t extra_resolve) {
+  struct open_how how = {};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | extra_resolve;
+  std::string rel = path;
+  while (!rel.empty() && rel[0] == '/') rel.erase(0, 1);
+  if (rel.empty()) rel = ".";
+  int fd;
+  do {
+    fd = static_cast<int>(syscall(SYS_openat2, rootfd, rel.c_str(), &how, sizeof(how)));
+  } while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+  return fd;
+}
+
+namespace {
+
+std::vector<std::string> Components(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') i++;
+    size_t j = i;
+    while (j < path.size() && path[j] != '/') j++;
+    if (j > i) {
+      std::string c = path.substr(i, j - i);
+      if (c == "..") {
+        if (!out.empty()) out.pop_back();
+      } else if (c != ".") {
+        out.push_back(c);
+      }
+    }
+    i = j;
+  }
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& parts, size_t n) {
+  std::string out = "/";
+  for (size_t i = 0; i < n; i++) {
+    if (i > 0) out += "/";
+    out += parts[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<UniqueFd> MkdirAllInRoot(int rootfd, const std::string& path, mode_t mode, const std::string& step) {
+  std::vector<std::string> parts = Components(path);
+  UniqueFd cur(OpenInRoot(rootfd, "/", O_PATH | O_DIRECTORY));
+  if (!cur.valid()) return Errno(step, "open the container root");
+  for (size_t i = 0; i < parts.size(); i++) {
+    std::string prefix = Join(parts, i + 1);
+    int fd = OpenInRoot(rootfd, prefix, O_PATH | O_DIRECTORY);
+    if (fd < 0 && errno == ENOENT) {
+      // The parent (cur) is resolved inside root; create the one missing component in it.
+      if (mkdirat(cur.get(), parts[i].c_str(), mode) < 0 && errno != EEXIST) {
+        return Errno(step, "mkdir " + prefix);
+      }
+      fd = OpenInRoot(rootfd, prefix, O_PATH | O_DIRECTORY);
+    }
+    if (fd < 0) return Errno(step, "open " + prefix);
+    cur.reset(fd);
+  }
+  return cur;
+}
+
+Result<UniqueFd> MountpointInRoot(int rootfd, const std::string& path, bool want_file, const std::string& step,
+                                  bool* created) {
+  if (created != nullptr) *created = false;
+  int fd = OpenInRoot(rootfd, path, O_PATH);
+  if (fd >= 0) return UniqueFd(fd);
+  if (errno != ENOENT) return Errno(step, "open " + path);
+  if (!want_file) {
+    if (created != nullptr) *created = true;
+    return MkdirAllInRoot(rootfd, path, 0755, step);
+  }
+  std::vector<std::string> parts = Components(path);
+  if (parts.empty()) return Fail(EINVAL, step, "a file mount cannot target /");
+  std::string name = parts.back();
+  parts.pop_back();
+  auto parent = MkdirAllInRoot(rootfd, Join(parts, parts.size()), 0755, step);
+  if (!parent.ok()) return parent.error();
+  int made = openat(parent.value().get(), name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (made < 0 && errno != EEXIST) return Errno(step, "create " + path);
+  if (made >= 0) {
+    close(made);
+    if (created != nullptr) *created = true;
+  }
+  fd = OpenInRoot(rootfd, path, O_PATH);
+  if (fd < 0) return Errno(step, "open " + path);
+  return UniqueFd(fd);
+}
+
+Result<UniqueFd> NewFs(const char* fstype, const FsOptions& options, unsigned attrs, const std::string& step) {
+  UniqueFd fs(fsopen(fstype, FSOPEN_CLOEXEC));
+  if (!fs.valid()) return Errno(step, Format("fsopen %s", fstype));
+  // The source shown in /proc/mounts, as Docker's ("proc", "tmpfs", "devpts").
+  fsconfig(fs.get(), FSCONFIG_SET_STRING, "source", fstype, 0);
+  for (const auto& kv : options) {
+    int r = kv.second.empty() ? fsconfig(fs.get(), FSCONFIG_SET_FLAG, kv.first.c_str(), nullptr, 0)
+                              : fsconfig(fs.get(), FSCONFIG_SET_STRING, kv.first.c_str(), kv.second.c_str(), 0);
+    if (r < 0) {
+      return Errno(step, Format("%s option %s%s%s", fstype, kv.first.c_str(), kv.second.empty() ? "" : "=",
+                                kv.second.c_str()));
+    }
+  }
+  if (fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) {
+    return Errno(step, Format("create the %s filesystem", fstype));
+  }
+  int m = fsmount(fs.get(), FSMOUNT_CLOEXEC, attrs);
+  if (m < 0) return Errno(step, Format("fsmount %s", fstype));
+  return UniqueFd(m);
+}
+
+Result<UniqueFd> CloneTree(int fd, const char* path, bool recursive, const std::string& step) {
+  unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+  if (recursive) flags |= AT_RECURSIVE;
+  if (path == nullptr || *path == '\0') {
+    flags |= AT_EMPTY_PATH;
+    path = "";
+  }
+  int m = open_tree(fd, path, flags);
+  if (m < 0) return Errno(step, "clone the mount");
+  return UniqueFd(m);
+}
+
+Status SetMountAttrs(int fd, unsigned set, unsigned clear, bool recursive, const std::string& step) {
+  struct mount_attr attr = {};
+  attr.attr_set = set;
+  attr.attr_clr = clear;
+  unsigned flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
+  if (mount_setattr(fd, "", flags, &attr, sizeof(attr)) < 0) return Errno(step, "set mount attributes");
+  return Status();
+}
+
+Status Attach(int mount_fd, int target_fd, const std::string& step) {
+  if (move_mount(mount_fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+    return Errno(step, "attach the mount");
+  }
+  return Status();
+}
+
+}  // namespace tsb

@@ -1,0 +1,112 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { NativeRuntime, type RunResult, type RunSpec, type StdioOptions } from '../../../runtime-native/index.js';
+import { busyboxFixture } from '../../helpers/prereqs.js';
+
+export const runtime = new NativeRuntime();
+
+/** A fresh temp dir, removed by the returned cleanup. */
+export function tempDir(prefix = 'tsb-rt-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A writable copy of the busybox rootfs in its own temp dir. */
+export function copyRootfs(): { rootfs: string; dir: string; cleanup: () => void } {
+  const { rootfs } = busyboxFixture();
+  const t = tempDir();
+  execFileSync('cp', ['-a', rootfs, join(t.dir, 'rootfs')]);
+  return { rootfs: join(t.dir, 'rootfs'), dir: t.dir, cleanup: t.cleanup };
+}
+
+export interface Captured extends RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a spec with piped stdout/stderr (and stdin text, if given) and collects the output. */
+export async function capture(spec: RunSpec, input?: string, signal?: AbortSignal): Promise<Captured> {
+  const stdio: StdioOptions = { stdin: input === undefined ? 'ignore' : 'pipe', stdout: 'pipe', stderr: 'pipe' };
+  const c = runtime.start(spec, stdio, signal);
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const outDone = new Promise<void>((res) => {
+    c.stdout!.on('data', (b: Buffer) => out.push(b));
+    c.stdout!.on('close', () => res());
+  });
+  const errDone = new Promise<void>((res) => {
+    c.stderr!.on('data', (b: Buffer) => err.push(b));
+    c.stderr!.on('close', () => res());
+  });
+  if (input !== undefined) c.stdin!.end(input);
+  try {
+    const r = await c.wait();
+    await Promise.all([outDone, errDone]);
+    return { ...r, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+  } catch (e) {
+    c.stdout!.destroy();
+    c.stderr!.destroy();
+    throw e;
+  }
+}
+
+/** `sh -c script` in the busybox rootfs (or the given one). */
+export function sh(script: string, extra: Partial<RunSpec> = {}): RunSpec {
+  return { rootfs: busyboxFixture().rootfs, args: ['/bin/sh', '-c', script], ...extra };
+}
+
+const CGROUP_ROOT = '/sys/fs/cgroup';
+
+function cgroupLeftovers(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
+    } catch {
+      return;
+    }
+    for (const name of entries) {
+      if (name.startsWith('tsbuild-')) out.push(join(dir, name));
+      else if (depth < 4) walk(join(dir, name), depth + 1);
+    }
+  };
+  walk(CGROUP_ROOT, 0);
+  return out;
+}
+
+function helperProcesses(): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const comm = readFileSync(`/proc/${name}/comm`, 'utf8').trim();
+      if (comm === 'tsbuild-init') pids.push(Number(name));
+      else if (readlinkSync(`/proc/${name}/exe`).startsWith('/memfd:tsbuild-init')) pids.push(Number(name));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+export interface LeakSnapshot {
+  mounts: string;
+}
+
+/** What the host looks like before a case: compared by expectNoLeaks after it. */
+export function leakSnapshot(): LeakSnapshot {
+  return { mounts: readFileSync('/proc/self/mounts', 'utf8') };
+}
+
+/** No new mount, no tsbuild cgroup left, no helper or container process left. */
+export function expectNoLeaks(before: LeakSnapshot): void {
+  expect(readFileSync('/proc/self/mounts', 'utf8')).toBe(before.mounts);
+  expect(cgroupLeftovers()).toEqual([]);
+  expect(helperProcesses()).toEqual([]);
+}
