@@ -158,6 +158,8 @@ export class Extractor {
       if (h.type === 'dir') this.defer(this.root, h);
       return;
     }
+    // AUFS metadata (.wh..wh.plnk, .wh..wh.aufs) and everything below it is not content.
+    if (comps.some((c) => c.startsWith(`${WH}${WH}`) && c !== OPAQUE)) return;
     const base = comps[comps.length - 1] as string;
     if (base.length > 255) throw new LayerError('TSB_LAYER_LIMIT', `entry ${h.name} has a name over 255 bytes`);
     const dir = this.resolveDir(comps.slice(0, -1), 0);
@@ -166,7 +168,6 @@ export class Extractor {
       return;
     }
     if (base.startsWith(WH)) {
-      if (base.startsWith(`${WH}${WH}`)) return; // AUFS metadata (.wh..wh.plnk, .wh..wh.aufs)
       const name = base.slice(WH.length);
       if (name === '' || name === '.' || name === '..') {
         throw new LayerError('TSB_LAYER_BREAKOUT', `whiteout ${JSON.stringify(h.name)} names no entry`);
