@@ -191,6 +191,10 @@ export async function* decompressed(layer: Readable | AsyncIterable<Buffer>): As
   } finally {
     stop.abort();
     t.destroy();
+    // Destroying the source releases a read the feeder may be waiting on (an async
+    // iterator's return() would queue behind that read).
+    const destroy = (layer as Readable).destroy;
+    if (typeof destroy === 'function') destroy.call(layer);
     await feed;
     await it.return?.();
   }
