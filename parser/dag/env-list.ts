@@ -5,6 +5,7 @@
 export class EnvList {
   private readonly keys: string[] = [];
   private readonly values = new Map<string, string>();
+  private list: string[] | undefined;
 
   static from(entries: readonly string[] | undefined): EnvList {
     const env = new EnvList();
@@ -23,6 +24,7 @@ export class EnvList {
   }
 
   set(key: string, value: string): void {
+    this.list = undefined;
     if (!this.values.has(key)) this.keys.push(key);
     this.values.set(key, value);
   }
@@ -39,9 +41,10 @@ export class EnvList {
     return [...this.keys];
   }
 
-  /** `KEY=value` entries in order. */
+  /** `KEY=value` entries in order. The array is shared until the next `set`: do not modify it. */
   toList(): string[] {
-    return this.keys.map((k) => `${k}=${this.values.get(k)!}`);
+    this.list ??= this.keys.map((k) => `${k}=${this.values.get(k)!}`);
+    return this.list;
   }
 
   /** A lookup for `expandWord`. */

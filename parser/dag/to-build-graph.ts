@@ -904,7 +904,7 @@ class GraphBuilder {
       form: inst.command.form,
       args,
       env,
-      proxyEnv: [...this.proxyEnv],
+      proxyEnv: this.proxyEnv,
       argNames: st.historyArgs.map((a) => a.key),
       user: st.config.User ?? '',
       workdir: st.workdir,
@@ -1222,9 +1222,12 @@ function setEnvEntry(env: string[], k: string, v: string): string[] {
 }
 
 function displayName(inst: Instruction): string {
-  const text = inst.original.trim();
-  const sp = text.search(/\s/);
-  return sp < 0 ? text.toUpperCase() : text.slice(0, sp).toUpperCase() + text.slice(sp);
+  const text = inst.original;
+  const k = inst.keyword;
+  if (text.startsWith(k)) return k.toUpperCase() + text.slice(k.length).trimEnd();
+  const t = text.trim();
+  const sp = t.search(/\s/);
+  return sp < 0 ? t.toUpperCase() : t.slice(0, sp).toUpperCase() + t.slice(sp);
 }
 
 /** `RUN |2 A=1 B=2 /bin/sh -c cmd`: the ARGs of the stage with the values the process sees. */
