@@ -69,6 +69,8 @@ export async function loadArchive(
   options: LoadOptions = {},
 ): Promise<LoadedImage[]> {
   const what = options.what ?? 'the archive';
+  // Errors of the input are read from input.errored once reading starts; never let one go unhandled before.
+  input.on('error', () => undefined);
   return store.withLease('load', async (lease) => {
     const dir = await store.content.makeTmpDir();
     try {

@@ -59,7 +59,11 @@ export function toArchiveError(err: unknown, what: string): TsbuildError {
   if (err instanceof TsbuildError) return err;
   const e = err as NodeJS.ErrnoException;
   const message = e?.message ?? String(err);
-  if (/unexpected end of (data|file)/i.test(message) || e?.code === 'Z_BUF_ERROR') {
+  if (
+    /unexpected end of (data|file)/i.test(message) ||
+    e?.code === 'Z_BUF_ERROR' ||
+    e?.code === 'ERR_STREAM_PREMATURE_CLOSE'
+  ) {
     return new ArchiveError('TSB_ARCHIVE_TRUNCATED', `${what} is truncated: ${message.toLowerCase()}`, { cause: err });
   }
   if (
@@ -99,10 +103,16 @@ export async function readTar(
   const { what, signal } = options;
   const ex = extract();
   let source: Readable | undefined;
+  let extractError: unknown;
+  ex.on('error', (err: unknown) => {
+    extractError ??= err;
+  });
   const abort = () => ex.destroy(signal?.reason ?? new Error('aborted'));
   signal?.addEventListener('abort', abort, { once: true });
   try {
+    if (input.errored) throw input.errored;
     source = await maybeGunzip(input);
+    if (input.errored) throw input.errored;
     source.on('error', (err) => ex.destroy(err));
     source.pipe(ex as unknown as NodeJS.WritableStream);
     for await (const entry of ex) {
@@ -112,7 +122,10 @@ export async function readTar(
       entry.resume();
     }
   } catch (err) {
-    throw toArchiveError(signal?.aborted ? (signal.reason ?? err) : err, what);
+    // An entry's body fails with a bare "premature close" when the archive itself failed: report the archive's error.
+    await new Promise((resolve) => setImmediate(resolve));
+    const cause = signal?.aborted ? (signal.reason ?? err) : (input.errored ?? extractError ?? err);
+    throw toArchiveError(cause, what);
   } finally {
     signal?.removeEventListener('abort', abort);
     if (source && source !== input) source.destroy();
