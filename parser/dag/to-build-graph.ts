@@ -877,6 +877,7 @@ class GraphBuilder {
     });
     const files: InlineFile[] = [];
     let args: string[];
+    let shell: string[] | undefined;
     if (inst.command.form === 'exec') {
       args = [...inst.command.args];
     } else {
@@ -895,7 +896,8 @@ class GraphBuilder {
       } else if (inst.heredocs.length > 0) {
         line += inst.heredocs.map((h) => `\n${h.content}${h.name}`).join('');
       }
-      args = [...(st.config.Shell?.length ? st.config.Shell : DEFAULT_SHELL), line];
+      shell = st.config.Shell?.length ? st.config.Shell : DEFAULT_SHELL;
+      args = [...shell, line];
     }
     const env = st.env.toList();
     return {
@@ -903,6 +905,7 @@ class GraphBuilder {
       ...base,
       form: inst.command.form,
       args,
+      ...(shell ? { shell: [...shell] } : {}),
       env,
       proxyEnv: this.proxyEnv,
       argNames: st.historyArgs.map((a) => a.key),

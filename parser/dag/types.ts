@@ -148,6 +148,8 @@ export interface RunStep extends StepBase<'run'> {
   form: 'shell' | 'exec';
   /** The full argv, SHELL already prepended for the shell form. */
   args: string[];
+  /** The SHELL in effect (what was prepended), for the shell form. */
+  shell?: string[];
   /** The process environment: image env + ENV + the ARGs in scope, `KEY=value`, in BuildKit's order. */
   env: string[];
   /** Proxy variables from the build args (both cases); not part of the cache key or the history. */
