@@ -17,6 +17,8 @@ export {
 } from './defaults.js';
 export { errnoName, RuntimeError } from './errors.js';
 export { type IdMapEntry, type IdMapping, parseSubordinateIds, rootlessIdMapping } from './id-map.js';
+export type { ImageConfigLike } from './image-config.js';
+export { type MountLike, rootfsFromMounts } from './mounts-to-rootfs.js';
 export {
   Container,
   NativeRuntime,
@@ -25,7 +27,9 @@ export {
   type StdioOptions,
   type StdioValue,
 } from './native-runtime.js';
+export { parseCpus, parseEnvEntry, parseEnvFile, parseMemoryBytes, parsePidsLimit, parseVolume } from './options.js';
 export { readRootfsFile, rootfsLayers } from './rootfs-files.js';
+export { buildRunSpec, type RunContainerOptions, type RunFlags, type RunIo, runContainer } from './run-container.js';
 export {
   type MountSpec,
   mergeEnv,

@@ -9,6 +9,8 @@ export interface OverlayRootfs {
   lowerdirs: string[];
   upperdir?: string;
   workdir?: string;
+  /** More overlayfs options, `key=value` or a flag (`index=off`, `redirect_dir=off`). */
+  options?: string[];
 }
 
 export type MountSpec =
@@ -157,6 +159,14 @@ export function validateRunSpec(spec: RunSpec): void {
     }
     if (rootfs.upperdir !== undefined) checkPath('rootfs.upperdir', rootfs.upperdir, { mustExist: 'dir' });
     if (rootfs.workdir !== undefined) checkPath('rootfs.workdir', rootfs.workdir, { mustExist: 'dir' });
+    (rootfs.options ?? []).forEach((o, i) => {
+      if (typeof o !== 'string' || o === '' || hasNul(o) || o.includes(',')) {
+        throw invalidSpec(`rootfs.options[${i}]`, 'must be one option without commas');
+      }
+      if (/^(lowerdir|upperdir|workdir)[=+]/.test(o)) {
+        throw invalidSpec(`rootfs.options[${i}]`, 'layers go in lowerdirs, upperdir and workdir');
+      }
+    });
   } else {
     throw invalidSpec('rootfs', 'must be a directory or an overlay');
   }

@@ -86,6 +86,7 @@ Status ParseSpec(const std::string& text, Spec* spec) {
     TSB_TRY(GetStrings(*rootfs, "lowerdirs", &spec->lowerdirs));
     TSB_TRY(GetString(*rootfs, "upperdir", &spec->upperdir, false));
     TSB_TRY(GetString(*rootfs, "workdir", &spec->workdir, false));
+    TSB_TRY(GetStrings(*rootfs, "options", &spec->rootfs_options));
     if (spec->lowerdirs.empty()) return Bad("rootfs.lowerdirs", "empty");
   } else {
     return Bad("rootfs.type", "must be bind or overlay");

@@ -55,6 +55,7 @@ struct Spec {
   std::vector<std::string> lowerdirs;  // top first, as overlayfs lowerdir=
   std::string upperdir;
   std::string workdir;
+  std::vector<std::string> rootfs_options;  // more overlay options ("index=off")
   bool readonly_rootfs = false;
   std::string mountpoint;
 

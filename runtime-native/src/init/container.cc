@@ -167,6 +167,10 @@ Status OpenHostTrees(Context* c) {
       opts.emplace_back("workdir", s.workdir);
     }
     if (c->in_userns) opts.emplace_back("userxattr", "");
+    for (const std::string& o : s.rootfs_options) {
+      size_t eq = o.find('=');
+      opts.emplace_back(o.substr(0, eq), eq == std::string::npos ? "" : o.substr(eq + 1));
+    }
     auto fs = NewFs("overlay", opts, 0, step);
     if (!fs.ok()) return fs.status();
     c->host.rootfs = std::move(fs.value());

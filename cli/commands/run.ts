@@ -1,0 +1,272 @@
+import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../../errors.js';
+import { setErrorExitCode } from '../exit-code.js';
+import type { GlobalOptions } from '../global-options.js';
+
+interface RunArgs extends GlobalOptions {
+  image?: string;
+  command?: string[];
+  rm?: boolean;
+  interactive?: boolean;
+  tty?: boolean;
+  env?: string[];
+  'env-file'?: string[];
+  workdir?: string;
+  user?: string;
+  volume?: string[];
+  network?: string;
+  entrypoint?: string;
+  memory?: string;
+  'memory-swap'?: string;
+  cpus?: string;
+  'pids-limit'?: number;
+  hostname?: string;
+  init?: boolean;
+  'read-only'?: boolean;
+}
+
+/**
+ * `tsbuild run [OPTIONS] IMAGE [COMMAND] [ARG...]`: runs a container in the
+ * foreground and exits with its status (125 for tsbuild's own errors, as Docker).
+ * IMAGE is an image of the store, or a directory holding a root filesystem.
+ */
+export const runCommand: CommandModule<GlobalOptions, RunArgs> = {
+  // IMAGE and COMMAND are read from the rest of the line: options after IMAGE belong to the command.
+  command: 'run [image] [command..]',
+  describe: 'Run a command in a new container',
+  builder: (y: Argv<GlobalOptions>) =>
+    y
+      .parserConfiguration({ 'halt-at-non-option': true, 'populate--': false, 'unknown-options-as-args': true })
+      .positional('image', { type: 'string', describe: 'Image reference, or a rootfs directory' })
+      .positional('command', { type: 'string', array: true, describe: 'Command and arguments' })
+      .option('rm', { type: 'boolean', describe: 'Remove the container when it exits' })
+      .option('interactive', { alias: 'i', type: 'boolean', describe: 'Keep STDIN open' })
+      .option('tty', { alias: 't', type: 'boolean', describe: 'Allocate a pseudo-TTY' })
+      .option('env', { alias: 'e', type: 'string', array: true, describe: 'Set environment variables' })
+      .option('env-file', { type: 'string', array: true, describe: 'Read in a file of environment variables' })
+      .option('workdir', { alias: 'w', type: 'string', describe: 'Working directory inside the container' })
+      .option('user', { alias: 'u', type: 'string', describe: 'Username or UID (format: <name|uid>[:<group|gid>])' })
+      .option('volume', { alias: 'v', type: 'string', array: true, describe: 'Bind mount a volume (/host:/ctr[:ro])' })
+      .option('network', { type: 'string', choices: ['none', 'host'], describe: 'Network mode (default none)' })
+      .option('entrypoint', { type: 'string', describe: 'Overwrite the default ENTRYPOINT of the image' })
+      .option('memory', { alias: 'm', type: 'string', describe: 'Memory limit' })
+      .option('memory-swap', { type: 'string', describe: "Swap limit equal to memory plus swap: '-1' for unlimited" })
+      .option('cpus', { type: 'string', describe: 'Number of CPUs' })
+      .option('pids-limit', { type: 'number', describe: 'Tune container pids limit (-1 for unlimited)' })
+      .option('hostname', { alias: 'h', type: 'string', describe: 'Container host name' })
+      .option('init', {
+        type: 'boolean',
+        describe: 'Run an init inside the container that forwards signals and reaps processes',
+      })
+      .option('read-only', { type: 'boolean', describe: "Mount the container's root filesystem as read only" }),
+  handler: async (args) => {
+    setErrorExitCode(125);
+    // With halt-at-non-option yargs stops at the word "run" itself: `_` holds the command
+    // name, then "run" and every word after it, which are ours to read.
+    const raw = (args._ as (string | number)[]).map(String);
+    if (raw[0] === 'run') raw.shift();
+    if (raw[0] === 'run') raw.shift();
+    const parsed = parseRunArgs(raw);
+    Object.assign(args, parsed.options);
+    if (parsed.image === undefined || parsed.image === '') {
+      throw new UsageError(
+        '"tsbuild run" requires at least 1 argument: tsbuild run [OPTIONS] IMAGE [COMMAND] [ARG...]',
+      );
+    }
+    args.image = parsed.image;
+    args.command = parsed.command;
+    const { runContainer } = await import('../../runtime-native/index.js');
+    const flags = {
+      rm: args.rm,
+      interactive: args.interactive,
+      tty: args.tty,
+      env: args.env,
+      envFile: args['env-file'],
+      workdir: args.workdir,
+      user: args.user,
+      volumes: args.volume,
+      network: args.network as 'none' | 'host' | undefined,
+      entrypoint: args.entrypoint,
+      memory: args.memory,
+      memorySwap: args['memory-swap'],
+      cpus: args.cpus,
+      pidsLimit: args['pids-limit'],
+      hostname: args.hostname,
+      init: args.init,
+      readOnly: args['read-only'],
+      command: args.command?.map(String),
+    };
+    const io = { stdin: process.stdin, stdout: process.stdout };
+    const abort = new AbortController();
+    // Docker's sig-proxy: signals to the CLI go to the container.
+    const forward: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+    let container: { kill(s: NodeJS.Signals): boolean } | undefined;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (!container?.kill(sig)) abort.abort();
+    };
+    for (const s of forward) process.on(s, onSignal);
+    try {
+      const result = await withImage(args, async (target) =>
+        runContainer({
+          ...target,
+          flags,
+          io,
+          signal: abort.signal,
+          onStart: (c) => {
+            container = c;
+          },
+        }),
+      );
+      process.exitCode = result.exitCode;
+    } finally {
+      for (const s of forward) process.off(s, onSignal);
+    }
+  },
+};
+
+/** A rootfs directory as it is, or the image's layers with a fresh writable snapshot removed afterwards. */
+async function withImage<T>(
+  args: RunArgs,
+  run: (target: {
+    rootfs?: string;
+    writable?: boolean;
+    overlay?: import('../../runtime-native/index.js').OverlayRootfs;
+    config?: object;
+  }) => Promise<T>,
+): Promise<T> {
+  const { statSync } = await import('node:fs');
+  const image = args.image ?? '';
+  const looksLikePath = image.startsWith('/') || image.startsWith('.');
+  if (looksLikePath) {
+    const st = statSync(image, { throwIfNoEntry: false });
+    if (st?.isDirectory()) {
+      const { resolve } = await import('node:path');
+      return run({ rootfs: resolve(image) });
+    }
+    throw new UsageError(st ? `${image} is not a directory` : `no such rootfs directory: ${image}`);
+  }
+  const { openImageStore, unpackImage } = await import('../../image/index.js');
+  const { openSnapshotter } = await import('../../snapshotter/index.js');
+  const { rootfsFromMounts } = await import('../../runtime-native/index.js');
+  const { randomBytes } = await import('node:crypto');
+  const store = openImageStore(args.root);
+  const resolved = store.resolve(image).image;
+  const { config } = await store.config(resolved);
+  const sn = await openSnapshotter(store.root);
+  const top = await unpackImage(store, resolved, sn, { rootless: process.getuid?.() !== 0 });
+  const key = `run-${randomBytes(8).toString('hex')}`;
+  const mounts = await sn.prepare(key, top);
+  try {
+    const { rootfs } = rootfsFromMounts(mounts);
+    const target = typeof rootfs === 'string' ? { rootfs, writable: true } : { overlay: rootfs };
+    return await run({ ...target, config: config.config ?? {} });
+  } finally {
+    await sn.remove(key);
+  }
+}
+
+const VALUE_OPTIONS: Record<string, keyof RunArgs> = {
+  e: 'env',
+  env: 'env',
+  'env-file': 'env-file',
+  w: 'workdir',
+  workdir: 'workdir',
+  u: 'user',
+  user: 'user',
+  v: 'volume',
+  volume: 'volume',
+  network: 'network',
+  net: 'network',
+  entrypoint: 'entrypoint',
+  m: 'memory',
+  memory: 'memory',
+  'memory-swap': 'memory-swap',
+  cpus: 'cpus',
+  'pids-limit': 'pids-limit',
+  h: 'hostname',
+  hostname: 'hostname',
+  root: 'root',
+};
+const BOOLEAN_OPTIONS: Record<string, keyof RunArgs> = {
+  rm: 'rm',
+  i: 'interactive',
+  interactive: 'interactive',
+  t: 'tty',
+  tty: 'tty',
+  init: 'init',
+  'read-only': 'read-only',
+  debug: 'debug',
+};
+const ARRAY_OPTIONS = new Set<keyof RunArgs>(['env', 'env-file', 'volume']);
+
+/**
+ * Docker's reading of `run`'s words: options up to IMAGE (`-it`, `-e K=V`,
+ * `--env=K=V`, `-eK=V`), then IMAGE, then the command with its own options untouched.
+ */
+export function parseRunArgs(words: string[]): { options: Partial<RunArgs>; image?: string; command: string[] } {
+  const options: Record<string, unknown> = {};
+  const set = (key: keyof RunArgs, value: string | boolean, flag: string) => {
+    if (key === 'network' && value !== 'none' && value !== 'host') {
+      throw new UsageError(`invalid value for ${flag}: ${String(value)} (choose none or host)`);
+    }
+    if (key === 'pids-limit') {
+      const n = Number(value);
+      if (!Number.isInteger(n)) throw new UsageError(`invalid value for ${flag}: ${String(value)}`);
+      options[key] = n;
+      return;
+    }
+    if (ARRAY_OPTIONS.has(key)) options[key] = [...((options[key] as string[] | undefined) ?? []), value];
+    else options[key] = value;
+  };
+  let i = 0;
+  for (; i < words.length; i++) {
+    const w = words[i] ?? '';
+    if (w === '--') {
+      i++;
+      break;
+    }
+    if (w.startsWith('--')) {
+      const eq = w.indexOf('=');
+      const name = w.slice(2, eq < 0 ? undefined : eq);
+      const inline = eq < 0 ? undefined : w.slice(eq + 1);
+      const valueKey = VALUE_OPTIONS[name];
+      const boolKey = BOOLEAN_OPTIONS[name];
+      if (valueKey && name.length > 1) {
+        const value = inline ?? words[++i];
+        if (value === undefined) throw new UsageError(`flag needs an argument: --${name}`);
+        set(valueKey, value, `--${name}`);
+      } else if (boolKey && name.length > 1) {
+        if (inline !== undefined && inline !== 'true' && inline !== 'false') {
+          throw new UsageError(`invalid value for --${name}: ${inline}`);
+        }
+        set(boolKey, inline !== 'false', `--${name}`);
+      } else {
+        throw new UsageError(`unknown flag: --${name}`);
+      }
+      continue;
+    }
+    if (w.startsWith('-') && w.length > 1) {
+      for (let j = 1; j < w.length; j++) {
+        const c = w[j] ?? '';
+        const valueKey = VALUE_OPTIONS[c];
+        const boolKey = BOOLEAN_OPTIONS[c];
+        if (boolKey && c.length === 1) {
+          set(boolKey, true, `-${c}`);
+        } else if (valueKey && c.length === 1) {
+          let value: string | undefined = w.slice(j + 1);
+          if (value.startsWith('=')) value = value.slice(1);
+          if (value === '') value = words[++i];
+          if (value === undefined) throw new UsageError(`flag needs an argument: -${c}`);
+          set(valueKey, value, `-${c}`);
+          break;
+        } else {
+          throw new UsageError(`unknown shorthand flag: '${c}' in ${w}`);
+        }
+      }
+      continue;
+    }
+    break;
+  }
+  const image = words[i];
+  return { options: options as Partial<RunArgs>, image, command: words.slice(i + 1) };
+}
