@@ -603,7 +603,8 @@ class GraphBuilder {
         onbuild: [],
       };
     }
-    const config = cloneConfig(s.base.type === 'image' ? (s.baseConfig ?? {}) : {});
+    // scratch is BuildKit's emptyImage: WorkingDir "/" and the default PATH
+    const config = cloneConfig(s.base.type === 'image' ? (s.baseConfig ?? {}) : { WorkingDir: '/' });
     if (config.OnBuild) config.OnBuild = null;
     const env = EnvList.from(config.Env);
     if (!env.has('PATH')) {
@@ -1148,6 +1149,14 @@ class GraphBuilder {
 
   private toStage(st: StageState): Stage {
     const s = st.info;
+    // maps as Docker writes them: keys sorted
+    for (const key of ['ExposedPorts', 'Volumes', 'Labels'] as const) {
+      const m = st.config[key] as Record<string, unknown> | undefined;
+      if (m)
+        st.config[key] = Object.fromEntries(
+          Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        ) as never;
+    }
     const stage: Stage = {
       index: s.index,
       ...(s.name === undefined ? {} : { name: s.name }),

@@ -206,7 +206,8 @@ describe('image config', () => {
     expect(g.stages[0]!.config).toMatchObject({ Cmd: ['c'], Entrypoint: ['/e'], ArgsEscaped: true });
   });
 
-  it('adds the default PATH to scratch (docker)', () => {
+  it('starts scratch with WorkingDir / and the default PATH (docker)', () => {
+    expect(graph('FROM scratch\nENV A=1').stages[0]!.config.WorkingDir).toBe('/');
     expect(graph('FROM scratch\nENV A=1').stages[0]!.config.Env).toEqual([
       'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
       'A=1',
