@@ -17,7 +17,7 @@ const cases = existsSync(CASES)
 const baseImage = (ref: string): BaseImageConfig | undefined =>
   ref.startsWith('onbuild-base')
     ? { Env: ['PATH=/usr/bin:/bin'], OnBuild: ['RUN echo from-onbuild-base'] }
-    : { Env: ['PATH=/usr/local/bin:/usr/bin:/bin', 'BASE_ENV=1'], Cmd: ['/bin/sh'] };
+    : { Env: ['PATH=/usr/local/bin:/usr/bin:/bin', 'HOME=/root', 'UID=1000'], Cmd: ['/bin/sh'] };
 
 describe('graph.json goldens', () => {
   it('has fixture cases', () => {
