@@ -1,0 +1,78 @@
+import type { BigIntStats } from 'node:fs';
+
+export type EntryType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block';
+
+/** One file-system object of the build context, as COPY and ADD see it. Content is not read. */
+export interface ContextEntry {
+  /** Path relative to the selected source (`''` for the source itself); the copy op puts it under the target. */
+  path: string;
+  /** Path relative to the context root (`.` for the root). */
+  contextPath: string;
+  /** Absolute path on disk (symlinks of the source path resolved). */
+  absPath: string;
+  type: EntryType;
+  /** Permission bits, with setuid, setgid and sticky (`mode & 0o7777`). */
+  mode: number;
+  /** Owner: 0 unless the context was opened with `preserveOwnership` (Docker sends the context as 0:0). */
+  uid: number;
+  gid: number;
+  size: number;
+  mtimeNs: bigint;
+  /** Device number, for `char` and `block` entries. */
+  rdev?: number;
+  /** Target of a symlink, verbatim. */
+  linkTarget?: string;
+  /** For a regular file with several links: the `path` of the first entry of the same source with the same inode. */
+  hardlinkOf?: string;
+  dev: bigint;
+  ino: bigint;
+  ctimeNs: bigint;
+  /** `sha256:…` of the content, for regular files, once hashed. */
+  digest?: string;
+}
+
+const S_IFMT = 0o170000;
+
+export function entryType(mode: number): EntryType {
+  switch (mode & S_IFMT) {
+    case 0o040000:
+      return 'dir';
+    case 0o120000:
+      return 'symlink';
+    case 0o010000:
+      return 'fifo';
+    case 0o140000:
+      return 'socket';
+    case 0o020000:
+      return 'char';
+    case 0o060000:
+      return 'block';
+    default:
+      return 'file';
+  }
+}
+
+export function makeEntry(
+  st: BigIntStats,
+  where: { path: string; contextPath: string; absPath: string },
+  preserveOwnership: boolean,
+): ContextEntry {
+  const mode = Number(st.mode);
+  const type = entryType(mode);
+  const entry: ContextEntry = {
+    path: where.path,
+    contextPath: where.contextPath,
+    absPath: where.absPath,
+    type,
+    mode: mode & 0o7777,
+    uid: preserveOwnership ? Number(st.uid) : 0,
+    gid: preserveOwnership ? Number(st.gid) : 0,
+    size: type === 'file' || type === 'symlink' ? Number(st.size) : 0,
+    mtimeNs: st.mtimeNs,
+    dev: st.dev,
+    ino: st.ino,
+    ctimeNs: st.ctimeNs,
+  };
+  if (type === 'char' || type === 'block') entry.rdev = Number(st.rdev);
+  return entry;
+}

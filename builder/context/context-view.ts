@@ -1,0 +1,192 @@
+import type { BigIntStats } from 'node:fs';
+import type { ContextFs } from './context-fs.js';
+import { ContextError } from './errors.js';
+import { type MatchInfo, NO_MATCH_INFO, type PatternMatcher } from './pattern-matcher.js';
+
+/**
+ * A path's standing under one pattern list, computed from its parent's as
+ * fsutil does when it walks a context: `excluded` when the patterns exclude
+ * it, `skip` when it lies in an excluded directory that no exception can
+ * reach into (so nothing below it is visible).
+ */
+export interface FilterState {
+  excluded: boolean;
+  skip: boolean;
+  info: MatchInfo;
+}
+
+export const OPEN_STATE: FilterState = { excluded: false, skip: false, info: NO_MATCH_INFO };
+const SKIPPED: FilterState = { excluded: true, skip: true, info: NO_MATCH_INFO };
+
+/** The state of `path` (relative to the matcher's base) given its parent directory's state. */
+export function childState(
+  matcher: PatternMatcher | undefined,
+  parent: FilterState,
+  path: string,
+  isDir: boolean,
+): FilterState {
+  if (parent.skip) return SKIPPED;
+  if (!matcher || matcher.empty) return OPEN_STATE;
+  const { matched, info } = matcher.matchWithParent(path, parent.info);
+  const skip =
+    matched && isDir && matcher.onlyPrefixExceptions && (!matcher.exclusions || !matcher.exceptionUnder(path));
+  return { excluded: matched, skip, info };
+}
+
+/** Orders names as Go does (by UTF-8 bytes, which is code point order). */
+export function compareNames(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const xs = x >= 0xd800 && x <= 0xdfff;
+    const ys = y >= 0xd800 && y <= 0xdfff;
+    if (xs !== ys) return xs ? 1 : -1;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+const MAX_LINKS = 255;
+
+/**
+ * The context as BuildKit's COPY sees it: the files on disk minus what
+ * `.dockerignore` hides. Everything is computed on demand and remembered, so
+ * only the parts of the context that COPY and ADD name are ever listed.
+ */
+export class ContextView {
+  readonly root: string;
+  readonly fs: ContextFs;
+  readonly ignore: PatternMatcher | undefined;
+  private readonly dirStates = new Map<string, FilterState>([['.', OPEN_STATE]]);
+  private readonly nonEmpty = new Map<string, Promise<boolean>>();
+  private readonly listings = new Map<string, Promise<string[]>>();
+
+  constructor(root: string, fs: ContextFs, ignore: PatternMatcher | undefined) {
+    this.root = root;
+    this.fs = fs;
+    this.ignore = ignore && !ignore.empty ? ignore : undefined;
+  }
+
+  abs(rel: string): string {
+    return rel === '.' ? this.root : `${this.root}/${rel}`;
+  }
+
+  /** Sorted names in a directory of the context (not filtered). */
+  list(rel: string): Promise<string[]> {
+    let p = this.listings.get(rel);
+    if (!p) {
+      p = this.fs.readdir(this.abs(rel)).then((names) => names.sort(compareNames));
+      this.listings.set(rel, p);
+    }
+    return p;
+  }
+
+  /** The state of a directory reached by real (symlink-free) path components. */
+  dirState(rel: string): FilterState {
+    const known = this.dirStates.get(rel);
+    if (known) return known;
+    const slash = rel.lastIndexOf('/');
+    const parent = slash < 0 ? OPEN_STATE : this.dirState(rel.slice(0, slash));
+    const state = childState(this.ignore, parent, rel, true);
+    this.dirStates.set(rel, state);
+    return state;
+  }
+
+  /** The state of any path reached by real components. */
+  state(rel: string, isDir: boolean): FilterState {
+    if (rel === '.') return OPEN_STATE;
+    if (isDir) return this.dirState(rel);
+    const slash = rel.lastIndexOf('/');
+    const parent = slash < 0 ? OPEN_STATE : this.dirState(rel.slice(0, slash));
+    return childState(this.ignore, parent, rel, false);
+  }
+
+  /** Whether a path is in the filtered context: not ignored, or an ignored directory that holds something visible. */
+  async visible(rel: string, isDir: boolean): Promise<boolean> {
+    const s = this.state(rel, isDir);
+    if (s.skip) return false;
+    if (!s.excluded) return true;
+    return isDir && this.hasVisibleContent(rel);
+  }
+
+  /** Whether an (ignored) directory holds a visible entry at any depth. */
+  hasVisibleContent(rel: string): Promise<boolean> {
+    let p = this.nonEmpty.get(rel);
+    if (!p) {
+      p = (async () => {
+        for (const name of await this.list(rel)) {
+          const child = rel === '.' ? name : `${rel}/${name}`;
+          const st = await this.fs.lstat(this.abs(child));
+          if (await this.visible(child, st.isDirectory())) return true;
+        }
+        return false;
+      })();
+      this.nonEmpty.set(rel, p);
+    }
+    return p;
+  }
+
+  /**
+   * Resolves a context-relative path as BuildKit does (continuity's
+   * `RootPath`): symlinks are followed inside the context, an absolute target
+   * starts again at the context root, and `..` stops at the root. Every path
+   * it passes through must be visible. Returns undefined when the path does
+   * not exist in the filtered context.
+   */
+  async resolve(rel: string, followFinal: boolean): Promise<{ real: string; stats: BigIntStats } | undefined> {
+    const queue = rel === '.' ? [] : rel.split('/');
+    const done: string[] = [];
+    let links = 0;
+    let stats: BigIntStats | undefined;
+    while (queue.length > 0) {
+      const part = queue.shift() as string;
+      if (part === '' || part === '.') continue;
+      if (part === '..') {
+        done.pop();
+        stats = undefined;
+        continue;
+      }
+      const candidate = done.length === 0 ? part : `${done.join('/')}/${part}`;
+      let st: BigIntStats;
+      try {
+        st = await this.fs.lstat(this.abs(candidate));
+      } catch (err) {
+        if (isMissing(err)) return undefined;
+        throw err;
+      }
+      if (st.isSymbolicLink() && (queue.length > 0 || followFinal)) {
+        if (this.state(candidate, false).excluded || this.state(candidate, false).skip) return undefined;
+        if (++links > MAX_LINKS) {
+          throw new ContextError('TSB_CONTEXT_SYMLINK_LOOP', `too many levels of symbolic links: ${rel}`);
+        }
+        const target = await this.fs.readlink(this.abs(candidate));
+        if (target.startsWith('/')) done.length = 0;
+        queue.unshift(...target.split('/'));
+        stats = undefined;
+        continue;
+      }
+      if (queue.length > 0 && !st.isDirectory()) return undefined;
+      if (this.state(candidate, st.isDirectory()).skip) return undefined;
+      done.push(part);
+      stats = st;
+    }
+    const real = done.length === 0 ? '.' : done.join('/');
+    if (!stats) {
+      try {
+        stats = await this.fs.lstat(this.abs(real));
+      } catch (err) {
+        if (isMissing(err)) return undefined;
+        throw err;
+      }
+    }
+    if (real !== '.' && !(await this.visible(real, stats.isDirectory()))) return undefined;
+    return { real, stats };
+  }
+}

@@ -1,0 +1,157 @@
+import { createHash } from 'node:crypto';
+import type { BuildContext, SelectedSource } from './build-context.js';
+import type { ContextEntry } from './context-entry.js';
+import { type ContextFs, nodeContextFs } from './context-fs.js';
+import { MemoryStatCache, type StatCache, type StatRecord } from './stat-cache.js';
+
+export interface HashOptions {
+  /** Where content digests are remembered between runs; default: a fresh in-memory cache. */
+  statCache?: StatCache;
+  fs?: ContextFs;
+  /** Files read at once. Default 32. */
+  concurrency?: number;
+  /**
+   * A cached digest is trusted only if the file's ctime was at least this
+   * long before the digest was computed (a change within the file system's
+   * timestamp granularity could keep the same stat). Default 100 ms.
+   */
+  racyWindowMs?: number;
+  /** Files larger than this are streamed instead of read whole. Default 1 MiB. */
+  streamThreshold?: number;
+}
+
+export interface HashResult {
+  /** `sha256:…` over every selected entry: path, type, mode, owner, content digest or link target; not times. */
+  digest: string;
+  /** Regular files among the entries. */
+  files: number;
+  /** Files whose content was read (the rest came from the stat cache). */
+  filesRead: number;
+  bytesRead: number;
+  cacheHits: number;
+}
+
+/** The `sha256:…` digest of a file's content, read in one piece or streamed. */
+export async function digestFile(path: string, size: number, fs: ContextFs = nodeContextFs, streamThreshold = 1 << 20) {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  if (size <= streamThreshold) {
+    const data = await fs.readFile(path);
+    hash.update(data);
+    bytes = data.length;
+  } else {
+    for await (const chunk of fs.createReadStream(path)) {
+      hash.update(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+    }
+  }
+  return { digest: `sha256:${hash.digest('hex')}`, bytes };
+}
+
+function* fileEntries(sources: readonly SelectedSource[]): Generator<ContextEntry> {
+  for (const s of sources) {
+    if (s.root.type === 'file' && !s.parents) yield s.root;
+    for (const e of s.entries) if (e.type === 'file') yield e;
+  }
+}
+
+function entryLine(e: ContextEntry): string {
+  let content = '';
+  if (e.type === 'file')
+    content = `${e.digest}${e.hardlinkOf !== undefined ? ` link=${JSON.stringify(e.hardlinkOf)}` : ''}`;
+  else if (e.type === 'symlink') content = JSON.stringify(e.linkTarget ?? '');
+  else if (e.type === 'char' || e.type === 'block') content = String(e.rdev ?? 0);
+  return `${e.type} ${JSON.stringify(e.path)} ${e.mode.toString(8)} ${e.uid}:${e.gid} ${content}\n`;
+}
+
+/**
+ * Computes the content digest of selected COPY/ADD sources for a cache key,
+ * and sets `digest` on every regular file. A file whose stat matches the stat
+ * cache is not read; the others are read with bounded concurrency (large ones
+ * streamed) and remembered.
+ */
+export async function hashSources(sources: readonly SelectedSource[], options: HashOptions = {}): Promise<HashResult> {
+  const fs = options.fs ?? nodeContextFs;
+  const cache = options.statCache ?? new MemoryStatCache();
+  const racyNs = BigInt(Math.round((options.racyWindowMs ?? 100) * 1e6));
+  const threshold = options.streamThreshold ?? 1 << 20;
+  const result: HashResult = { digest: '', files: 0, filesRead: 0, bytesRead: 0, cacheHits: 0 };
+
+  const toRead: ContextEntry[] = [];
+  const byPath = new Map<string, string>();
+  for (const e of fileEntries(sources)) {
+    result.files++;
+    if (e.digest !== undefined) continue;
+    const known = byPath.get(e.absPath);
+    if (known !== undefined) {
+      e.digest = known;
+      continue;
+    }
+    const hit = cache.get({
+      path: e.absPath,
+      dev: e.dev,
+      ino: e.ino,
+      size: BigInt(e.size),
+      mtimeNs: e.mtimeNs,
+      ctimeNs: e.ctimeNs,
+    });
+    if (hit && hit.hashedAtNs - e.ctimeNs > racyNs) {
+      e.digest = hit.digest;
+      result.cacheHits++;
+    } else toRead.push(e);
+    if (e.digest !== undefined) byPath.set(e.absPath, e.digest);
+  }
+
+  const fresh: StatRecord[] = [];
+  const done = new Map<string, Promise<string>>();
+  let next = 0;
+  const worker = async () => {
+    while (next < toRead.length) {
+      const e = toRead[next++] as ContextEntry;
+      let p = done.get(e.absPath);
+      if (!p) {
+        p = (async () => {
+          const hashedAtNs = BigInt(Date.now()) * 1_000_000n;
+          const { digest, bytes } = await digestFile(e.absPath, e.size, fs, threshold);
+          result.filesRead++;
+          result.bytesRead += bytes;
+          fresh.push({
+            path: e.absPath,
+            dev: e.dev,
+            ino: e.ino,
+            size: BigInt(e.size),
+            mtimeNs: e.mtimeNs,
+            ctimeNs: e.ctimeNs,
+            digest,
+            hashedAtNs,
+          });
+          return digest;
+        })();
+        done.set(e.absPath, p);
+      }
+      e.digest = await p;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 32) }, worker));
+  cache.put(fresh);
+  cache.flush();
+
+  const hash = createHash('sha256');
+  for (const s of sources) {
+    hash.update(`source ${JSON.stringify(s.source)} ${JSON.stringify(s.path)}${s.parents ? ' parents' : ''}\n`);
+    hash.update(entryLine(s.root));
+    for (const e of s.entries) hash.update(entryLine(e));
+  }
+  result.digest = `sha256:${hash.digest('hex')}`;
+  return result;
+}
+
+/** Selects the sources of one COPY/ADD and hashes them: the two steps a cache key needs. */
+export async function hashContextSources(
+  context: BuildContext,
+  sources: readonly string[],
+  options: HashOptions & Parameters<BuildContext['select']>[1] = {},
+): Promise<HashResult & { selection: SelectedSource[] }> {
+  const selection = await context.select(sources, options);
+  return { ...(await hashSources(selection, options)), selection };
+}

@@ -1,0 +1,154 @@
+import { join } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import { type Database, migrate, openDatabase } from '../../metadata/index.js';
+
+/** What identifies a file's content without reading it. */
+export interface StatKey {
+  path: string;
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+export interface StatRecord extends StatKey {
+  digest: string;
+  /** When the content was read (ns since the epoch), to tell racily clean entries apart. */
+  hashedAtNs: bigint;
+}
+
+/**
+ * Remembers content digests by stat data (inode, size, mtime, ctime), so an
+ * unchanged file is not read again. An entry is trusted only when the file
+ * had not changed for `racyWindowNs` before it was read: a write within the
+ * file system's timestamp granularity could otherwise keep the same stat.
+ */
+export interface StatCache {
+  get(key: StatKey): StatRecord | undefined;
+  /** Stores records; implementations may buffer until `flush`. */
+  put(records: readonly StatRecord[]): void;
+  flush(): void;
+}
+
+function sameKey(a: StatKey, b: StatKey): boolean {
+  return (
+    BigInt.asIntN(64, a.dev) === BigInt.asIntN(64, b.dev) &&
+    BigInt.asIntN(64, a.ino) === BigInt.asIntN(64, b.ino) &&
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.ctimeNs === b.ctimeNs
+  );
+}
+
+/** A stat cache that lives as long as the object (used when no store root is given). */
+export class MemoryStatCache implements StatCache {
+  private readonly records = new Map<string, StatRecord>();
+  get(key: StatKey): StatRecord | undefined {
+    const r = this.records.get(key.path);
+    return r && sameKey(r, key) ? r : undefined;
+  }
+  put(records: readonly StatRecord[]): void {
+    for (const r of records) this.records.set(r.path, r);
+  }
+  flush(): void {}
+  get size(): number {
+    return this.records.size;
+  }
+}
+
+export const contextSchema = {
+  module: 'context',
+  migrations: [
+    `CREATE TABLE context_stat_cache (
+       path TEXT PRIMARY KEY,
+       dev INTEGER NOT NULL,
+       ino INTEGER NOT NULL,
+       size INTEGER NOT NULL,
+       mtime_ns INTEGER NOT NULL,
+       ctime_ns INTEGER NOT NULL,
+       digest TEXT NOT NULL,
+       hashed_at_ns INTEGER NOT NULL
+     ) WITHOUT ROWID`,
+  ],
+};
+
+interface Row {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtime_ns: bigint;
+  ctime_ns: bigint;
+  digest: string;
+  hashed_at_ns: bigint;
+}
+
+/** The store's persistent stat cache, in `tsbuild.db`; safe to share between processes. */
+export class SqliteStatCache implements StatCache {
+  private readonly db: Database;
+  private readonly select: BetterSqlite3.Statement<unknown[]>;
+  private readonly upsert: BetterSqlite3.Statement<unknown[]>;
+  private pending: StatRecord[] = [];
+
+  constructor(db: Database) {
+    this.db = db;
+    migrate(db, contextSchema);
+    this.select = db
+      .prepare('SELECT dev, ino, size, mtime_ns, ctime_ns, digest, hashed_at_ns FROM context_stat_cache WHERE path = ?')
+      .safeIntegers(true);
+    this.upsert = db.prepare(
+      `INSERT INTO context_stat_cache (path, dev, ino, size, mtime_ns, ctime_ns, digest, hashed_at_ns)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(path) DO UPDATE SET dev = excluded.dev, ino = excluded.ino, size = excluded.size,
+         mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns, digest = excluded.digest,
+         hashed_at_ns = excluded.hashed_at_ns`,
+    );
+  }
+
+  get(key: StatKey): StatRecord | undefined {
+    const row = this.select.get(key.path) as Row | undefined;
+    if (!row) return undefined;
+    const r: StatRecord = {
+      path: key.path,
+      dev: row.dev,
+      ino: row.ino,
+      size: row.size,
+      mtimeNs: row.mtime_ns,
+      ctimeNs: row.ctime_ns,
+      digest: row.digest,
+      hashedAtNs: row.hashed_at_ns,
+    };
+    return sameKey(r, key) ? r : undefined;
+  }
+
+  put(records: readonly StatRecord[]): void {
+    this.pending.push(...records);
+    if (this.pending.length >= 5000) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.db.transaction(() => {
+      for (const r of batch) {
+        this.upsert.run(
+          r.path,
+          BigInt.asIntN(64, r.dev),
+          BigInt.asIntN(64, r.ino),
+          r.size,
+          r.mtimeNs,
+          r.ctimeNs,
+          r.digest,
+          r.hashedAtNs,
+        );
+      }
+    })();
+  }
+}
+
+/** The stat cache of a store root (`<root>/tsbuild.db`), or an in-memory one when no root is given. */
+export function openStatCache(root?: string): StatCache {
+  if (root === undefined) return new MemoryStatCache();
+  return new SqliteStatCache(openDatabase(join(root, 'tsbuild.db')));
+}
