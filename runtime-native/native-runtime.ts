@@ -407,6 +407,11 @@ export class Container {
     return this.native.addon.send(this.runId, JSON.stringify({ signal: n }));
   }
 
+  /** The container's cgroup directories (null without a cgroup), once started. */
+  get cgroupInfo(): CgroupInfo | null {
+    return this.cgroup;
+  }
+
   /** Sets the pty's window size (SIGWINCH reaches the container's foreground process group). */
   resize(rows: number, cols: number): void {
     if (this.ptyFd >= 0 && this.ptyStream && !this.ptyStream.destroyed) {

@@ -184,7 +184,7 @@ Result<Cgroup> Cgroup::Create(const CgroupSpec& spec) {
 
   if (st.f_type != TMPFS_MAGIC) return Fail(ENOTSUP, kStep, "/sys/fs/cgroup is neither cgroup2 nor a v1 tmpfs");
   cg.version_ = 1;
-  const char* controllers[] = {"memory", "cpu", "cpuacct", "pids"};
+  const char* controllers[] = {"memory", "cpu", "cpuacct", "pids", "devices"};
   for (const char* c : controllers) {
     V1Mount m;
     if (!FindV1Mount(c, &m)) {
@@ -220,6 +220,16 @@ Result<Cgroup> Cgroup::Create(const CgroupSpec& spec) {
     TSB_TRY(WriteFile(dir + "/cpu.cfs_quota_us", Num(spec.cpu_quota)));
   }
   if (spec.pids >= 0) TSB_TRY(WriteFile(cg.Dir("pids") + "/pids.max", Num(spec.pids)));
+  std::string devices = cg.Dir("devices");
+  if (!devices.empty()) {
+    // Docker's allow-list: mknod of anything, but open only of the default nodes and ptys.
+    TSB_TRY(WriteFile(devices + "/devices.deny", "a"));
+    for (const char* rule : {"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
+                             "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm"}) {
+      TSB_TRY(WriteFile(devices + "/devices.allow", rule));
+    }
+    cg.devices_ = true;
+  }
   cleanup.armed = false;
   return cg;
 }

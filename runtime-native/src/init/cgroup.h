@@ -29,9 +29,12 @@ class Cgroup {
   // {"version":N,"memory":"dir",...} for the stats reader in TypeScript.
   std::string Describe() const;
   bool empty() const { return dirs_.empty(); }
+  // Whether a device allow-list is in force (v1 devices controller); without one CAP_MKNOD must go.
+  bool limits_devices() const { return devices_; }
 
  private:
   int version_ = 0;
+  bool devices_ = false;
   std::vector<std::pair<std::string, std::string>> dirs_;  // role ("memory", "cpu", "pids", "unified", ...) and path
   std::string Dir(const char* role) const;
 };

@@ -111,7 +111,7 @@ Status WriteIdMaps(const Spec& spec, pid_t pid) {
   return WriteProcFile(pid, "gid_map", MapText(spec.gid_map));
 }
 
-int Monitor(const Spec& spec) {
+int Monitor(Spec spec) {
   sigset_t watched;
   sigemptyset(&watched);
   for (int sig : {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM}) {
@@ -125,6 +125,11 @@ int Monitor(const Spec& spec) {
     auto cg = Cgroup::Create(spec.cgroup);
     if (!cg.ok()) return Report(cg.error());
     cgroup = std::move(cg.value());
+  }
+  if (!cgroup.limits_devices() && !spec.ns_user) {
+    // Nothing stops a mknod'ed node from being opened without a device cgroup: no CAP_MKNOD then.
+    spec.cap_bounding &= ~(uint64_t{1} << 27);
+    spec.cap_effective &= ~(uint64_t{1} << 27);
   }
   int sync[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) {
@@ -271,5 +276,5 @@ int main() {
   tsb::Spec spec;
   tsb::Status s = tsb::ParseSpec(text, &spec);
   if (!s.ok()) return tsb::Report(s.error());
-  return tsb::Monitor(spec);
+  return tsb::Monitor(std::move(spec));
 }
