@@ -42,7 +42,10 @@ export interface Word {
   range: SourceRange;
 }
 
-/** A `--name=value` or bare `--name` flag, as written. `value` is null for a bare flag. */
+/**
+ * A `--name=value` or bare `--name` flag. `value` is null for a bare flag; it is
+ * read as BuildKit reads flags (quotes removed, `\x` taken as `x`), `$VAR` kept.
+ */
 export interface Flag {
   name: string;
   value: string | null;
@@ -107,11 +110,27 @@ export interface FromInstruction extends InstructionBase<'from'> {
   platform?: string;
 }
 
+/**
+ * One `RUN --mount=` option list, typed, with BuildKit's defaults filled in
+ * (see `parseRunMount`). `spec` is the option list as written: values holding
+ * `$` are kept raw (strings) or left unset (numbers, booleans) until expanded,
+ * so re-parse `spec` after expansion when it contains `$`.
+ */
 export type RunMount =
-  | { type: 'bind'; target: string; source?: string; from?: string; readonly: boolean; range: SourceRange }
+  | {
+      type: 'bind';
+      /** As written; may be relative (to the working directory) or empty (the working directory). */
+      target: string;
+      source?: string;
+      from?: string;
+      readonly: boolean;
+      spec: string;
+      range: SourceRange;
+    }
   | {
       type: 'cache';
       target: string;
+      /** Undefined when not given: BuildKit then uses the resolved target. */
       id?: string;
       sharing: 'shared' | 'private' | 'locked';
       from?: string;
@@ -120,9 +139,10 @@ export type RunMount =
       uid?: number;
       gid?: number;
       readonly: boolean;
+      spec: string;
       range: SourceRange;
     }
-  | { type: 'tmpfs'; target: string; size?: number; range: SourceRange }
+  | { type: 'tmpfs'; target: string; size?: number; spec: string; range: SourceRange }
   | {
       type: 'secret';
       id?: string;
@@ -132,6 +152,7 @@ export type RunMount =
       mode?: number;
       uid?: number;
       gid?: number;
+      spec: string;
       range: SourceRange;
     }
   | {
@@ -142,6 +163,7 @@ export type RunMount =
       mode?: number;
       uid?: number;
       gid?: number;
+      spec: string;
       range: SourceRange;
     };
 
@@ -168,6 +190,8 @@ export interface ShellInstruction extends InstructionBase<'shell'> {
 
 export interface LabelInstruction extends InstructionBase<'label'> {
   pairs: KeyValue[];
+  /** True for the legacy `LABEL key value` form. */
+  legacy: boolean;
 }
 
 export interface EnvInstruction extends InstructionBase<'env'> {
@@ -210,9 +234,10 @@ export interface StopsignalInstruction extends InstructionBase<'stopsignal'> {
 
 /** Shared by COPY and ADD. Sources and destination are raw words. */
 interface CopyLike<K extends 'copy' | 'add'> extends InstructionBase<K> {
+  /** Every source word as written, heredoc markers (`<<EOF`) included. */
   sources: Word[];
   dest: Word;
-  /** Heredoc sources (`COPY <<EOF /dst`), in the order they appear among `sources`. */
+  /** The bodies of the heredoc sources (`COPY <<EOF /dst`), in the order their markers appear among `sources`. */
   heredocs: Heredoc[];
   form: 'exec' | 'shell';
   from?: string;

@@ -1,3 +1,27 @@
 export * from './ast.js';
 export * from './errors.js';
 export * from './shell/index.js';
+export { parseRunMount } from './instructions/index.js';
+export {
+  type DockerfileErrorWithDiagnostics,
+  dockerfileErrorOf,
+  type ParseDockerfileOptions,
+  parseDockerfile,
+  parseDockerfileOrThrow,
+} from './parse-dockerfile.js';
+export {
+  type BaseImageConfig,
+  type BaseImageRef,
+  type BuildGraph,
+  type BuildGraphOptions,
+  baseImageRefs,
+  type CopySource,
+  type FileSource,
+  formatBuildGraph,
+  type Stage,
+  type StageBase,
+  type Step,
+  type StepMount,
+  toBuildGraph,
+} from './dag/index.js';
+export { type LintOptions, type LintResult, lintDockerfile } from './lint/index.js';

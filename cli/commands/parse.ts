@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import type { Argv, CommandModule } from 'yargs';
+import type { Dockerfile, Instruction, ParseResult } from '../../parser/index.js';
+import type { GlobalOptions } from '../global-options.js';
+
+export interface ParseArgs extends GlobalOptions {
+  file: string;
+  json?: boolean;
+  graph?: boolean;
+  target?: string;
+  'build-arg'?: string[];
+  platform?: string;
+}
+
+/**
+ * `tsbuild parse [-f Dockerfile] [--json]`: the Dockerfile's AST, as an outline
+ * (one line per instruction) or as JSON (`{ ast, diagnostics }`). A Dockerfile
+ * with errors prints them with a code frame and exits 1 (after the JSON, with
+ * --json). The parser is loaded in the handler, so that other commands start fast.
+ */
+export const parseCommand: CommandModule<GlobalOptions, ParseArgs> = {
+  command: 'parse',
+  describe: 'Parse a Dockerfile and print its instructions',
+  builder: (y: Argv<GlobalOptions>) =>
+    y
+      .option('file', {
+        alias: 'f',
+        type: 'string',
+        default: 'Dockerfile',
+        describe: 'Dockerfile to parse (- for stdin)',
+      })
+      .option('json', { type: 'boolean', describe: 'Print the AST and the diagnostics as JSON' })
+      .option('graph', { type: 'boolean', describe: 'Print the build graph instead of the AST' })
+      .option('target', { type: 'string', describe: 'With --graph: the target stage' })
+      .option('build-arg', { type: 'string', array: true, describe: 'With --graph: a build-time variable (KEY=value)' })
+      .option('platform', { type: 'string', describe: 'With --graph: the target platform (os/arch[/variant])' }),
+  handler: async (args) => {
+    const { name, text } = await readDockerfile(args.file);
+    const { parseDockerfile, dockerfileErrorOf } = await import('../../parser/index.js');
+    const result = parseDockerfile(text, { filename: name });
+    if (args.graph) {
+      const parseError = dockerfileErrorOf(result);
+      if (parseError) throw parseError;
+      const [{ toBuildGraph, formatBuildGraph, parsePlatform, hostPlatform }, { UsageError }] = await Promise.all([
+        import('../../parser/dag/index.js'),
+        import('../../errors.js'),
+      ]);
+      const buildArgs: Record<string, string> = {};
+      for (const kv of args['build-arg'] ?? []) {
+        const eq = kv.indexOf('=');
+        if (eq <= 0) throw new UsageError(`invalid --build-arg "${kv}": expected KEY=value`, { flag: '--build-arg' });
+        buildArgs[kv.slice(0, eq)] = kv.slice(eq + 1);
+      }
+      let platform: ReturnType<typeof hostPlatform> | undefined;
+      try {
+        if (args.platform !== undefined) platform = parsePlatform(args.platform, hostPlatform());
+      } catch (err) {
+        throw new UsageError(`invalid --platform "${args.platform}": ${(err as Error).message}`, {
+          flag: '--platform',
+        });
+      }
+      const graph = toBuildGraph(result.ast, { target: args.target, buildArgs, platform });
+      process.stdout.write(args.json ? `${JSON.stringify(graph, null, 2)}\n` : formatBuildGraph(graph));
+      return;
+    }
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify({ ast: result.ast, diagnostics: result.diagnostics }, null, 2)}\n`);
+    } else {
+      printWarnings(result);
+      process.stdout.write(outline(result.ast));
+    }
+    const error = dockerfileErrorOf(result);
+    if (error) throw error;
+  },
+};
+
+/** Reads the Dockerfile named by `-f` (`-` is stdin) and remembers it for code frames. */
+export async function readDockerfile(file: string): Promise<{ name: string; text: string }> {
+  const [{ UsageError }, { rememberSource }] = await Promise.all([import('../../errors.js'), import('../sources.js')]);
+  const name = file === '-' ? '<stdin>' : file;
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    throw new UsageError(`cannot read Dockerfile ${name}: ${why}`, { flag: '--file', cause: err });
+  }
+  rememberSource(name, text);
+  return { name, text };
+}
+
+function printWarnings(result: ParseResult): void {
+  for (const d of result.diagnostics) {
+    if (d.severity !== 'warning') continue;
+    const at = `${result.ast.filename}:${d.range.start.line}:${d.range.start.column}`;
+    process.stderr.write(`${at}: warning: ${d.rule ? `${d.rule}: ` : ''}${d.message}\n`);
+  }
+}
+
+const WIDTH = 100;
+
+/** One line per directive and instruction: `line:col KIND text`, long text cut. */
+export function outline(ast: Dockerfile): string {
+  const rows: string[] = [];
+  for (const d of ast.directives) rows.push(`${d.range.start.line}:${d.range.start.column} # ${d.name}=${d.value}`);
+  for (const i of ast.instructions) rows.push(outlineRow(i));
+  return rows.length > 0 ? `${rows.join('\n')}\n` : '';
+}
+
+function outlineRow(i: Instruction): string {
+  const where = `${i.range.start.line}:${i.range.start.column}`;
+  let text = i.original.slice(i.keyword.length).replace(/\s+/g, ' ').trim();
+  if (text.length > WIDTH) text = `${text.slice(0, WIDTH - 1)}…`;
+  const heredocs =
+    'heredocs' in i ? i.heredocs : i.kind === 'onbuild' && 'heredocs' in i.instruction ? i.instruction.heredocs : [];
+  const extra = heredocs.length > 0 ? ` [heredoc ${heredocs.map((h) => h.name).join(', ')}]` : '';
+  return `${where} ${i.kind.toUpperCase()} ${text}${extra}`;
+}

@@ -1,0 +1,39 @@
+import type { RunInstruction, RunMount } from '../ast.js';
+import { commandLineOf } from './command-line.js';
+import { codes, fail, type InstructionInput, instructionOf, rangeOf } from './context.js';
+import { checkFlags } from './flags.js';
+import { parseRunMount } from './run-mount.js';
+
+const NETWORKS = ['default', 'none', 'host'] as const;
+const SECURITY = ['sandbox', 'insecure'] as const;
+
+/** `RUN [--mount=…]… [--network=…] [--security=…] command`, with its heredocs. */
+export function parseRun(input: InstructionInput): RunInstruction {
+  const flags = checkFlags(input);
+  let ssh = 0;
+  const mounts = flags.all('mount').map((f): RunMount => {
+    const mount = parseRunMount(f.flagValue ?? '', rangeOf(input, f), ssh);
+    if (mount.type === 'ssh') ssh++;
+    return mount;
+  });
+  const run: RunInstruction = instructionOf(input, 'run', {
+    command: commandLineOf(input),
+    heredocs: input.heredocs,
+    mounts,
+  });
+  const network = flags.string('network');
+  if (network !== undefined) {
+    if (!(NETWORKS as readonly string[]).includes(network)) {
+      fail(codes.flag, `unsupported network mode "${network}"`, rangeOf(input, flags.span('network')!));
+    }
+    run.network = network as RunInstruction['network'];
+  }
+  const security = flags.string('security');
+  if (security !== undefined) {
+    if (!(SECURITY as readonly string[]).includes(security)) {
+      fail(codes.flag, `unsupported security mode "${security}"`, rangeOf(input, flags.span('security')!));
+    }
+    run.security = security as RunInstruction['security'];
+  }
+  return run;
+}

@@ -1,0 +1,95 @@
+import type {
+  CmdInstruction,
+  EntrypointInstruction,
+  ExposeInstruction,
+  MaintainerInstruction,
+  ShellInstruction,
+  StopsignalInstruction,
+  UserInstruction,
+  VolumeInstruction,
+  WorkdirInstruction,
+} from '../ast.js';
+import { parseJsonArray, splitFields } from '../syntax/index.js';
+import { commandLineOf, NOT_STRINGS } from './command-line.js';
+import { argsRange, codes, fail, type InstructionInput, instructionOf, wordOf } from './context.js';
+import { checkFlags } from './flags.js';
+
+/** `CMD` in exec or shell form (may be empty, as in BuildKit). */
+export function parseCmd(input: InstructionInput): CmdInstruction {
+  checkFlags(input);
+  return instructionOf(input, 'cmd', { command: commandLineOf(input) });
+}
+
+/** `ENTRYPOINT` in exec or shell form. */
+export function parseEntrypoint(input: InstructionInput): EntrypointInstruction {
+  checkFlags(input);
+  return instructionOf(input, 'entrypoint', { command: commandLineOf(input) });
+}
+
+/** `SHELL ["executable", "parameters"]`: only the JSON form. */
+export function parseShell(input: InstructionInput): ShellInstruction {
+  checkFlags(input);
+  const json = parseJsonArray(input.line.text, input.args.start, input.args.end);
+  if (json.kind === 'not-strings') fail(codes.json, NOT_STRINGS, argsRange(input));
+  if (input.args.end === input.args.start || (json.kind === 'exec' && json.values.length === 0)) {
+    fail(codes.arguments, 'SHELL requires at least one argument', argsRange(input));
+  }
+  if (json.kind !== 'exec') fail(codes.json, 'SHELL requires the arguments to be in JSON form', argsRange(input));
+  return instructionOf(input, 'shell', { args: json.values.map((v) => v.value) });
+}
+
+/** `MAINTAINER name` (deprecated): the rest of the line. */
+export function parseMaintainer(input: InstructionInput): MaintainerInstruction {
+  checkFlags(input);
+  requireOne(input, 'MAINTAINER');
+  return instructionOf(input, 'maintainer', { name: input.args.value });
+}
+
+export function parseUser(input: InstructionInput): UserInstruction {
+  checkFlags(input);
+  requireOne(input, 'USER');
+  return instructionOf(input, 'user', { user: wordOf(input, input.args) });
+}
+
+export function parseWorkdir(input: InstructionInput): WorkdirInstruction {
+  checkFlags(input);
+  requireOne(input, 'WORKDIR');
+  return instructionOf(input, 'workdir', { path: wordOf(input, input.args) });
+}
+
+export function parseStopsignal(input: InstructionInput): StopsignalInstruction {
+  checkFlags(input);
+  requireOne(input, 'STOPSIGNAL');
+  return instructionOf(input, 'stopsignal', { signal: wordOf(input, input.args) });
+}
+
+/** `EXPOSE port[/proto] …`, the words as written. */
+export function parseExpose(input: InstructionInput): ExposeInstruction {
+  checkFlags(input);
+  const ports = splitFields(input.line.text, input.args.start, input.args.end);
+  if (ports.length === 0) fail(codes.arguments, 'EXPOSE requires at least one argument', argsRange(input));
+  return instructionOf(input, 'expose', { ports: ports.map((p) => wordOf(input, p)) });
+}
+
+/** `VOLUME ["/a", "/b"]` or `VOLUME /a /b`. */
+export function parseVolume(input: InstructionInput): VolumeInstruction {
+  checkFlags(input);
+  const json = parseJsonArray(input.line.text, input.args.start, input.args.end);
+  if (json.kind === 'not-strings') fail(codes.json, NOT_STRINGS, argsRange(input));
+  const spans = json.kind === 'exec' ? json.values : splitFields(input.line.text, input.args.start, input.args.end);
+  if (spans.length === 0) fail(codes.arguments, 'VOLUME requires at least one argument', argsRange(input));
+  const paths = spans.map((s) => {
+    const word = wordOf(input, s);
+    word.value = word.value.trim();
+    if (word.value === '') fail(codes.arguments, 'VOLUME specified can not be an empty string', word.range);
+    return word;
+  });
+  return instructionOf(input, 'volume', { paths, form: json.kind === 'exec' ? 'exec' : 'shell' });
+}
+
+/** USER, WORKDIR, STOPSIGNAL and MAINTAINER take the rest of the line as one argument. */
+function requireOne(input: InstructionInput, keyword: string): void {
+  if (input.args.end === input.args.start) {
+    fail(codes.arguments, `${keyword} requires exactly one argument`, argsRange(input));
+  }
+}

@@ -1,0 +1,45 @@
+import type { Position, SourceRange } from '../ast.js';
+import type { IToken } from './chevrotain.js';
+
+/**
+ * One instruction's text with its line continuations joined (what BuildKit
+ * parses), and the way back from an index in that text to the source: each
+ * segment is one lexer token, which never crosses a line break, so an index's
+ * line is the token's and its column is the token's plus the distance into it.
+ */
+export class LogicalLine {
+  readonly text: string;
+  private readonly starts: number[] = [];
+  private readonly tokens: IToken[];
+
+  constructor(segments: IToken[]) {
+    this.tokens = segments;
+    let text = '';
+    for (const t of segments) {
+      this.starts.push(text.length);
+      text += t.image;
+    }
+    this.text = text;
+  }
+
+  /** The source position of the character at `index` (an index equal to the length maps just past the last one). */
+  position(index: number): Position {
+    const n = this.tokens.length;
+    if (n === 0) return { line: 1, column: 1 };
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    const t = this.tokens[lo]!;
+    return { line: t.startLine ?? 1, column: (t.startColumn ?? 1) + (index - this.starts[lo]!) };
+  }
+
+  /** The source range of `[start, end)`; `end` is made inclusive, and an empty span is its start. */
+  range(start: number, end: number): SourceRange {
+    const s = this.position(start);
+    return { start: s, end: end > start ? this.position(end - 1) : s };
+  }
+}

@@ -1,0 +1,222 @@
+import type { Diagnostic, EscapeChar, Heredoc, Instruction, InstructionKind, SourceRange } from '../ast.js';
+import { DockerfileError } from '../errors.js';
+import { skipSpace, trimEnd } from './chars.js';
+import type { IToken } from './chevrotain.js';
+import { type DockerfileCstChildren, dockerfileParser, type InstructionCstChildren } from './grammar.js';
+import { chompHeredoc, findHeredocMarkers, type HeredocMarker } from './heredoc.js';
+import type { ContinuationPayload, HeredocPayload } from './lexer.js';
+import { LogicalLine } from './logical-line.js';
+import { extractFlags, type FlagSpan, type Span, splitKeyword } from './words.js';
+
+/** What `to-ast` hands the instruction builders for one instruction (see `parser/instructions`). */
+export interface InstructionSource {
+  kind: InstructionKind;
+  keyword: Span;
+  line: LogicalLine;
+  flags: FlagSpan[];
+  args: Span;
+  original: string;
+  heredocs: Heredoc[];
+  heredocRaw: string[];
+  comments: string[];
+  escape: EscapeChar;
+  range: SourceRange;
+  parseNested: (start: number) => Instruction;
+}
+
+export interface ToAstOptions {
+  escape: EscapeChar;
+  /** Comment lines up to this line are parser directives, not instruction comments. */
+  directivesEnd: number;
+  /** The instruction kind of a keyword, or undefined for an unknown one. */
+  kindOf: (keyword: string) => InstructionKind | undefined;
+  /** Types one instruction; throws a `DockerfileError` when it is wrong. */
+  build: (source: InstructionSource) => Instruction;
+  /** Throws the error for an unknown instruction keyword. */
+  unknown: (line: LogicalLine, keyword: Span) => never;
+}
+
+export interface ToAstResult {
+  instructions: Instruction[];
+  diagnostics: Diagnostic[];
+  /** Instruction lines seen, well-formed or not. */
+  seen: number;
+}
+
+interface VisitState {
+  options: ToAstOptions;
+  out: ToAstResult;
+  /** Comment text by line. */
+  comments: Map<number, string>;
+}
+
+const BaseVisitor = dockerfileParser().getBaseCstVisitorConstructor<VisitState, void>();
+
+/**
+ * The CST → AST visitor: joins each instruction's text segments into its
+ * logical line, attaches comments above it and its heredoc bodies, reports
+ * blank continuation lines, and hands the line to the instruction builders.
+ * A faulty instruction becomes an error diagnostic and is left out.
+ */
+class ToAstVisitor extends BaseVisitor {
+  constructor() {
+    super();
+    this.validateVisitor();
+  }
+
+  dockerfile(ctx: DockerfileCstChildren, state: VisitState): void {
+    for (const c of ctx.Comment ?? []) {
+      const line = c.startLine ?? 0;
+      if (line > state.options.directivesEnd) state.comments.set(line, c.image.slice(1).trim());
+    }
+    for (const node of ctx.instruction ?? []) this.visit(node as never, state);
+  }
+
+  instruction(ctx: InstructionCstChildren, state: VisitState): void {
+    const { out, options } = state;
+    const first = ctx.InstructionText;
+    const segments = first ? (ctx.ArgText ? first.concat(ctx.ArgText) : first) : (ctx.ArgText ?? []);
+    const line = new LogicalLine(segments);
+    const text = line.text;
+    const head = splitKeyword(text, 0, text.length);
+    if (ctx.Continuation || ctx.LeadingContinuation) reportEmptyContinuations(ctx, out, line);
+    if (!head) return;
+    out.seen++;
+    const start = line.position(head.keyword.start);
+    const comments: string[] = [];
+    for (let l = start.line - 1; state.comments.has(l); l--) comments.unshift(state.comments.get(l)!);
+
+    const heredocs = heredocsOf(ctx.HeredocBody?.[0], line);
+    if ('error' in heredocs) {
+      out.diagnostics.push(heredocs.error);
+      return;
+    }
+    const lastHeredoc = heredocs.docs[heredocs.docs.length - 1];
+    const end = lastHeredoc ? lastHeredoc.range.end : line.position(Math.max(trimEnd(text, 0, text.length) - 1, 0));
+
+    const sourceAt = (from: number, comments: string[]): InstructionSource => {
+      const h = splitKeyword(text, from, text.length)!;
+      const kind = options.kindOf(h.keyword.value) ?? options.unknown(line, h.keyword);
+      const { flags, argsStart } = extractFlags(text, h.restStart, text.length);
+      const a = skipSpace(text, argsStart, text.length);
+      const b = trimEnd(text, a, text.length);
+      const source: InstructionSource = {
+        kind,
+        keyword: h.keyword,
+        line,
+        flags,
+        args: { value: text.slice(a, b), start: a, end: b },
+        original: from === 0 ? text : text.slice(skipSpace(text, from, text.length), trimEnd(text, from, text.length)),
+        heredocs: heredocs.docs,
+        heredocRaw: heredocs.raw,
+        comments,
+        escape: options.escape,
+        range: { start: line.position(h.keyword.start), end },
+        parseNested: (nested) => options.build(sourceAt(nested, [])),
+      };
+      return source;
+    };
+
+    try {
+      out.instructions.push(options.build(sourceAt(0, comments)));
+    } catch (err) {
+      out.diagnostics.push(toDiagnostic(err, { start, end }));
+    }
+  }
+}
+
+let visitor: ToAstVisitor | undefined;
+
+/** Builds the AST from the CST of `dockerfileParser().dockerfile()`. */
+export function toAst(cst: { children: DockerfileCstChildren }, options: ToAstOptions): ToAstResult {
+  visitor ??= new ToAstVisitor();
+  const out: ToAstResult = { instructions: [], diagnostics: [], seen: 0 };
+  visitor.visit(cst as never, { options, out, comments: new Map() });
+  return out;
+}
+
+function toDiagnostic(err: unknown, fallback: SourceRange): Diagnostic {
+  if (err instanceof DockerfileError) {
+    return { severity: 'error', code: err.code, message: err.message, range: err.ranges[0] ?? fallback };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return {
+    severity: 'error',
+    code: 'TSB_DOCKERFILE_INTERNAL',
+    message: `internal parser error: ${message}`,
+    range: fallback,
+  };
+}
+
+function reportEmptyContinuations(ctx: InstructionCstChildren, out: ToAstResult, line: LogicalLine): void {
+  const tokens = (ctx.LeadingContinuation ?? []).concat(ctx.Continuation ?? []);
+  for (const t of tokens) {
+    const payload = t.payload as ContinuationPayload | undefined;
+    const first = payload?.emptyLines[0];
+    if (first === undefined) continue;
+    const at = { line: (t.startLine ?? 1) + first, column: 1 };
+    out.diagnostics.push({
+      severity: 'warning',
+      code: 'TSB_DOCKERFILE_EMPTY_CONTINUATION',
+      message: `empty continuation line in the instruction on line ${line.position(0).line}`,
+      range: { start: at, end: at },
+      rule: 'NoEmptyContinuation',
+      url: 'https://docs.docker.com/go/dockerfile/rule/no-empty-continuation/',
+    });
+    return;
+  }
+}
+
+/** The instruction's heredocs: markers from its line, bodies from the `HeredocBody` token that follows it. */
+function heredocsOf(
+  token: IToken | undefined,
+  line: LogicalLine,
+): { docs: Heredoc[]; raw: string[] } | { error: Diagnostic } {
+  const payload = token?.payload as HeredocPayload | undefined;
+  let markers: HeredocMarker[];
+  if (payload) {
+    markers = payload.markers;
+  } else {
+    const found = findHeredocMarkers(line.text);
+    if (found.error) {
+      return {
+        error: {
+          severity: 'error',
+          code: 'TSB_DOCKERFILE_HEREDOC',
+          message: found.error.message,
+          range: line.range(found.error.start, found.error.end),
+        },
+      };
+    }
+    markers = found.markers;
+  }
+  const docs: Heredoc[] = [];
+  const raw: string[] = [];
+  for (const [i, marker] of markers.entries()) {
+    const body = payload?.bodies[i];
+    if (!body?.terminated) {
+      return {
+        error: {
+          severity: 'error',
+          code: 'TSB_DOCKERFILE_HEREDOC',
+          message: `unterminated heredoc ${marker.name}: no line holding only ${JSON.stringify(marker.name)} ends it`,
+          range: line.range(marker.start, marker.end),
+        },
+      };
+    }
+    const doc: Heredoc = {
+      name: marker.name,
+      content: marker.chomp ? chompHeredoc(body.raw) : body.raw,
+      expand: marker.expand,
+      chomp: marker.chomp,
+      range: {
+        start: line.position(marker.start),
+        end: { line: (token!.startLine ?? 1) + body.terminatorLine, column: Math.max(body.terminatorLength, 1) },
+      },
+    };
+    if (marker.fd !== undefined) doc.fd = marker.fd;
+    docs.push(doc);
+    raw.push(body.raw);
+  }
+  return { docs, raw };
+}
