@@ -30,6 +30,15 @@ export const loadCommand: CommandModule<GlobalOptions, LoadArgs> = {
         flag: '--input',
       });
     }
+    if (!fromStdin) {
+      const { statSync } = await import('node:fs');
+      try {
+        if (statSync(args.input as string).isDirectory()) throw new Error('is a directory');
+      } catch (err) {
+        const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+        throw new UsageError(`cannot read ${args.input}: ${why}`, { flag: '--input', cause: err });
+      }
+    }
     const store = await openStore(args);
     const input = fromStdin ? process.stdin : createReadStream(args.input as string);
     const platform = args.platform ? lib.parsePlatform(args.platform) : undefined;

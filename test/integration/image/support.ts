@@ -96,3 +96,35 @@ export function storeCounts(root: string): { blobs: number; tmp: number; snapsho
     snapshots: list(join(root, 'snapshots')).length,
   };
 }
+
+/** Reads a small tar whole: name → content (directories left out). */
+export async function readTarFiles(file: string): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  const ex = extract();
+  createReadStream(file).pipe(ex as unknown as NodeJS.WritableStream);
+  for await (const entry of ex) {
+    const parts: Buffer[] = [];
+    for await (const c of entry) parts.push(Buffer.from(c as Uint8Array));
+    if (entry.header.type === 'file') files.set(entry.header.name, Buffer.concat(parts));
+  }
+  return files;
+}
+
+/** Writes files (in order) as a tar. */
+export async function writeTarFiles(file: string, files: Iterable<[string, Buffer]>): Promise<void> {
+  const { pack } = await import('tar-stream');
+  const { createWriteStream } = await import('node:fs');
+  const { pipeline } = await import('node:stream/promises');
+  const { Readable } = await import('node:stream');
+  const p = pack();
+  const done = pipeline(Readable.from(p), createWriteStream(file));
+  for (const [name, data] of files) {
+    await new Promise<void>((resolve, reject) =>
+      p.entry({ name, size: data.length, mode: 0o644, mtime: new Date(0) }, data, (err) =>
+        err ? reject(err) : resolve(),
+      ),
+    );
+  }
+  p.finalize();
+  await done;
+}
