@@ -212,13 +212,14 @@ export const IGNORE_CASES: IgnoreCase[] = [
     name: 'a directory whose only exception is ignored again disappears',
     ignore: 'bar\n!bar/foo\nbar/foo\n',
     visible: withoutTree('bar'),
-    docker: 'same',
+    // Docker 20.10's fsutil sends an ignored directory it walked into even when nothing in it is re-included.
+    docker: { docker2010: withoutTree('bar').concat('bar').sort() },
   },
   {
     name: 'a pattern skipped for the parent is not re-checked against it (patternmatcher)',
     ignore: 'foo\n!foo/bar\nfoo\n',
     visible: withoutTree('foo').concat('foo', 'foo/bar').sort(),
-    docker: { docker2010: withoutTree('foo') },
+    docker: { docker2010: withoutTree('foo').concat('foo').sort() },
   },
   {
     name: 'an exception for a path that is not ignored',
