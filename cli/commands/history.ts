@@ -4,7 +4,7 @@ import { imageLib, openStore } from './_image.js';
 
 interface HistoryArgs extends GlobalOptions {
   image: string;
-  'no-trunc'?: boolean;
+  trunc?: boolean;
   quiet?: boolean;
   human?: boolean;
   format?: string;
@@ -17,7 +17,7 @@ export const historyCommand: CommandModule<GlobalOptions, HistoryArgs> = {
   builder: (y: Argv<GlobalOptions>) =>
     y
       .positional('image', { type: 'string', demandOption: true })
-      .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })
+      .option('trunc', { type: 'boolean', default: true, describe: "Truncate output (--no-trunc: don't)" })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only show image IDs' })
       .option('human', {
         alias: 'H',
@@ -43,7 +43,7 @@ export const historyCommand: CommandModule<GlobalOptions, HistoryArgs> = {
       return { created: h.created, createdBy: h.created_by ?? '', size, comment: h.comment ?? '' };
     });
     rows.reverse();
-    const id = (i: number) => (i === 0 ? (args['no-trunc'] ? image.id : lib.shortId(image.id)) : '<missing>');
+    const id = (i: number) => (i === 0 ? (args.trunc === false ? image.id : lib.shortId(image.id)) : '<missing>');
     if (args.quiet) {
       rows.forEach((_, i) => {
         process.stdout.write(`${id(i)}\n`);
@@ -51,7 +51,7 @@ export const historyCommand: CommandModule<GlobalOptions, HistoryArgs> = {
       return;
     }
     const now = Date.now();
-    const trunc = (s: string, n: number) => (args['no-trunc'] || s.length <= n ? s : `${s.slice(0, n - 1)}…`);
+    const trunc = (s: string, n: number) => (args.trunc === false || s.length <= n ? s : `${s.slice(0, n - 1)}…`);
     const created = (c: string | undefined) => (args.human ? lib.createdSince(c, now) : (c ?? ''));
     const size = (n: number) => (args.human ? lib.humanSize(n) : String(n));
     if (args.format === 'json') {

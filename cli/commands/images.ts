@@ -5,7 +5,7 @@ import { imageLib, openStore } from './_image.js';
 interface ImagesArgs extends GlobalOptions {
   repository?: string;
   quiet?: boolean;
-  'no-trunc'?: boolean;
+  trunc?: boolean;
   digests?: boolean;
   format?: string;
 }
@@ -18,7 +18,7 @@ export const imagesCommand: CommandModule<GlobalOptions, ImagesArgs> = {
     y
       .positional('repository', { type: 'string', describe: 'Only this repository (and tag)' })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only show image IDs' })
-      .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })
+      .option('trunc', { type: 'boolean', default: true, describe: "Truncate output (--no-trunc: don't)" })
       .option('digests', { type: 'boolean', describe: 'Show digests' })
       .option('format', { type: 'string', choices: ['table', 'json'], describe: 'Output format' }),
   handler: async (args) => {
@@ -57,7 +57,7 @@ export const imagesCommand: CommandModule<GlobalOptions, ImagesArgs> = {
         });
       }
     }
-    const id = (full: string) => (args['no-trunc'] ? full : lib.shortId(full));
+    const id = (full: string) => (args.trunc === false ? full : lib.shortId(full));
     if (args.quiet) {
       const seen = new Set<string>();
       for (const r of rows) {

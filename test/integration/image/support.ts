@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
-import { tsbuild } from '../../helpers/cli.js';
+import { CLI, tsbuild } from '../../helpers/cli.js';
 
 /** A store root (and a scratch dir) for one test, removed by `done()`. */
 export function tempRoot(): { root: string; dir: string; done: () => void } {
@@ -127,4 +127,18 @@ export async function writeTarFiles(file: string, files: Iterable<[string, Buffe
   }
   p.finalize();
   await done;
+}
+
+/** Runs the built CLI with bytes in and bytes out (pipes). */
+export function tsbBytes(
+  root: string,
+  args: string[],
+  input?: Buffer,
+): { status: number; stdout: Buffer; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, '--root', root, ...args], {
+    input,
+    maxBuffer: 512 * 1024 * 1024,
+    timeout: 300_000,
+  });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr.toString() };
 }
