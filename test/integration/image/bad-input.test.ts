@@ -59,7 +59,7 @@ describe('load refuses bad archives with a typed error and stores nothing', () =
     const files = await readTarFiles(ourTar);
     const layer = [...files.keys()].find((n) => n.startsWith('blobs/') && (files.get(n)?.length ?? 0) > 100_000)!;
     const data = Buffer.from(files.get(layer)!);
-    data[data.length - 5000] ^= 1;
+    data.writeUInt8((data.at(-5000) as number) ^ 1, data.length - 5000);
     files.set(layer, data);
     const file = join(t.dir, 'tampered.tar');
     await writeTarFiles(file, files);
@@ -68,7 +68,7 @@ describe('load refuses bad archives with a typed error and stores nothing', () =
     const legacy = await readTarFiles(dockerTar);
     const tarName = [...legacy.keys()].find((n) => n.endsWith('/layer.tar'))!;
     const changed = Buffer.from(legacy.get(tarName)!);
-    changed[changed.length - 5000] ^= 1;
+    changed.writeUInt8((changed.at(-5000) as number) ^ 1, changed.length - 5000);
     legacy.set(tarName, changed);
     await writeTarFiles(file, legacy);
     expectRefused(file, 'TSB_IMAGE_DIGEST_MISMATCH');
