@@ -19,6 +19,7 @@
         "src/init/container.cc",
         "src/init/cgroup.cc",
         "src/init/mount-util.cc",
+        "src/init/seccomp.cc",
         "src/channel.cc",
         "src/json.cc",
         "src/spec.cc"

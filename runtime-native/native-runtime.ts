@@ -65,6 +65,7 @@ interface WireSpec {
   readonlyPaths: string[];
   capabilities: { bounding: number[]; effective: number[] };
   noNewPrivileges: boolean;
+  seccomp: boolean;
   rlimits: { resource: number; soft: number; hard: number }[];
   cgroup: null | {
     name: string;
@@ -205,6 +206,7 @@ export class NativeRuntime {
       readonlyPaths: spec.readonlyPaths ?? [...DEFAULT_READONLY_PATHS],
       capabilities: { bounding: caps, effective: uid === 0 ? caps : [] },
       noNewPrivileges: spec.noNewPrivileges ?? false,
+      seccomp: (spec.seccomp ?? true) && !caps.includes(CAPABILITIES.CAP_SYS_ADMIN),
       rlimits: (spec.rlimits ?? []).map((r) => ({
         resource: RLIMITS[r.type],
         soft: toLimit(r.soft),

@@ -67,6 +67,12 @@ export interface RunSpec {
   /** Capabilities in the bounding set (and, for uid 0, permitted and effective). Default: Docker's 14. */
   capabilities?: CapabilityName[];
   noNewPrivileges?: boolean;
+  /**
+   * Deny mount, namespace, module, keyring, bpf, perf, io_uring and clock calls with
+   * EPERM (clone3: ENOSYS), as Docker's default profile does. Default true; off when
+   * the capabilities include CAP_SYS_ADMIN.
+   */
+  seccomp?: boolean;
   /** A pty for the process (`-t`), with its initial size. */
   tty?: boolean | { rows: number; cols: number };
   /** Run tsbuild-init as PID 1 to reap zombies and forward signals (`--init`). */

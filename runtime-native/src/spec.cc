@@ -163,6 +163,7 @@ Status ParseSpec(const std::string& text, Spec* spec) {
     TSB_TRY(GetCaps(*caps, "effective", &spec->cap_effective));
   }
   TSB_TRY(GetBool(root, "noNewPrivileges", &spec->no_new_privileges));
+  TSB_TRY(GetBool(root, "seccomp", &spec->seccomp));
   if (const Json* rl = root.Get("rlimits"); rl != nullptr && rl->is_array()) {
     for (const Json& r : rl->array()) {
       RlimitSpec rs;

@@ -81,6 +81,7 @@ struct Spec {
   uint64_t cap_bounding = 0;
   uint64_t cap_effective = 0;  // also permitted
   bool no_new_privileges = false;
+  bool seccomp = false;
   std::vector<RlimitSpec> rlimits;
   CgroupSpec cgroup;
 

@@ -29,6 +29,7 @@
 #include "../channel.h"
 #include "../json.h"
 #include "mount-util.h"
+#include "seccomp.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -209,11 +210,13 @@ Result<UniqueFd> SpecialDir(Context* c, const char* path, const std::string& ste
   int fd = OpenInRoot(c->root.get(), path, O_PATH | O_NOFOLLOW, RESOLVE_NO_SYMLINKS);
   if (fd >= 0) {
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
-      close(fd);
-      return Fail(ENOTDIR, step, Format("%s in the image is not a directory", path));
+    int r = fstat(fd, &st);
+    if (r == 0 && S_ISDIR(st.st_mode)) return UniqueFd(fd);
+    close(fd);
+    if (r == 0 && S_ISLNK(st.st_mode)) {
+      return Fail(ELOOP, step, Format("%s in the image is a symlink: refusing to start", path));
     }
-    return UniqueFd(fd);
+    return Fail(ENOTDIR, step, Format("%s in the image is not a directory", path));
   }
   if (errno == ELOOP) return Fail(ELOOP, step, Format("%s in the image is a symlink: refusing to start", path));
   if (errno != ENOENT) return Errno(step, Format("open %s", path));
@@ -620,6 +623,7 @@ Status BecomeProcess(Context* c) {
     }
     c->pty_slave.reset();
   }
+  if (s.seccomp) TSB_TRY(InstallSeccompFilter());
   TSB_TRY(SwitchUser(c));
   TSB_TRY(EnterCwd(c));
   umask(s.umask);

@@ -7,6 +7,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <vector>
+
 namespace tsb {
 
 int OpenInRoot(int rootfd, const std::string& path, int flags, uint64_t extra_resolve) {
@@ -54,10 +56,77 @@ std::string Join(const std::vector<std::string>& parts, size_t n) {
   return out;
 }
 
+// Resolves the symlinks of path inside root as far as it exists, so that the
+// missing rest can be created where the link points (still inside root), as
+// filepath-securejoin does. Lexical "..", never above root.
+Result<std::string> SecureJoin(int rootfd, const std::string& path, const std::string& step) {
+  std::vector<std::string> pending;
+  {
+    size_t i = 0;
+    while (i < path.size()) {
+      while (i < path.size() && path[i] == '/') i++;
+      size_t j = i;
+      while (j < path.size() && path[j] != '/') j++;
+      if (j > i) pending.push_back(path.substr(i, j - i));
+      i = j;
+    }
+  }
+  std::vector<std::string> done;
+  int hops = 0;
+  size_t next = 0;
+  while (next < pending.size()) {
+    std::string c = pending[next++];
+    if (c == ".") continue;
+    if (c == "..") {
+      if (!done.empty()) done.pop_back();
+      continue;
+    }
+    done.push_back(c);
+    UniqueFd fd(OpenInRoot(rootfd, Join(done, done.size()), O_PATH | O_NOFOLLOW));
+    if (!fd.valid()) {
+      if (errno != ENOENT) return Errno(step, "open " + Join(done, done.size()));
+      // Missing from here on: keep the rest as it is.
+      for (; next < pending.size(); next++) {
+        if (pending[next] == "..") {
+          if (!done.empty()) done.pop_back();
+        } else if (pending[next] != ".") {
+          done.push_back(pending[next]);
+        }
+      }
+      break;
+    }
+    struct stat st;
+    if (fstat(fd.get(), &st) < 0) return Errno(step, "stat " + Join(done, done.size()));
+    if (!S_ISLNK(st.st_mode)) continue;
+    if (++hops > 255) return Fail(ELOOP, step, "too many symlinks in " + path);
+    char buf[4096];
+    ssize_t n = readlinkat(fd.get(), "", buf, sizeof(buf) - 1);
+    if (n < 0) return Errno(step, "readlink " + Join(done, done.size()));
+    std::string target(buf, static_cast<size_t>(n));
+    done.pop_back();
+    if (!target.empty() && target[0] == '/') done.clear();
+    std::vector<std::string> rest(pending.begin() + static_cast<long>(next), pending.end());  // NOLINT(runtime/int)
+    pending.clear();
+    size_t i = 0;
+    while (i < target.size()) {
+      while (i < target.size() && target[i] == '/') i++;
+      size_t j = i;
+      while (j < target.size() && target[j] != '/') j++;
+      if (j > i) pending.push_back(target.substr(i, j - i));
+      i = j;
+    }
+    pending.insert(pending.end(), rest.begin(), rest.end());
+    next = 0;
+  }
+  return Join(done, done.size());
+}
+
 }  // namespace
 
 Result<UniqueFd> MkdirAllInRoot(int rootfd, const std::string& path, mode_t mode, const std::string& step) {
-  std::vector<std::string> parts = Components(path);
+  auto resolved = SecureJoin(rootfd, path, step);
+  if (!resolved.ok()) return resolved.error();
+  std::vector<std::string> parts = Components(resolved.value());
   UniqueFd cur(OpenInRoot(rootfd, "/", O_PATH | O_DIRECTORY));
   if (!cur.valid()) return Errno(step, "open the container root");
   for (size_t i = 0; i < parts.size(); i++) {
@@ -86,7 +155,9 @@ Result<UniqueFd> MountpointInRoot(int rootfd, const std::string& path, bool want
     if (created != nullptr) *created = true;
     return MkdirAllInRoot(rootfd, path, 0755, step);
   }
-  std::vector<std::string> parts = Components(path);
+  auto resolved = SecureJoin(rootfd, path, step);
+  if (!resolved.ok()) return resolved.error();
+  std::vector<std::string> parts = Components(resolved.value());
   if (parts.empty()) return Fail(EINVAL, step, "a file mount cannot target /");
   std::string name = parts.back();
   parts.pop_back();
@@ -98,7 +169,7 @@ Result<UniqueFd> MountpointInRoot(int rootfd, const std::string& path, bool want
     close(made);
     if (created != nullptr) *created = true;
   }
-  fd = OpenInRoot(rootfd, path, O_PATH);
+  fd = OpenInRoot(rootfd, resolved.value(), O_PATH);
   if (fd < 0) return Errno(step, "open " + path);
   return UniqueFd(fd);
 }
