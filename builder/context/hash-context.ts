@@ -77,16 +77,11 @@ export async function hashSources(sources: readonly SelectedSource[], options: H
   const threshold = options.streamThreshold ?? 1 << 20;
   const result: HashResult = { digest: '', files: 0, filesRead: 0, bytesRead: 0, cacheHits: 0 };
 
-  const toRead: ContextEntry[] = [];
-  const byPath = new Map<string, string>();
+  // Entries still to read, grouped by inode: hard links and repeated sources are read once.
+  const toRead = new Map<string, ContextEntry[]>();
   for (const e of fileEntries(sources)) {
     result.files++;
     if (e.digest !== undefined) continue;
-    const known = byPath.get(e.absPath);
-    if (known !== undefined) {
-      e.digest = known;
-      continue;
-    }
     const hit = cache.get({
       path: e.absPath,
       dev: e.dev,
@@ -98,38 +93,41 @@ export async function hashSources(sources: readonly SelectedSource[], options: H
     if (hit && hit.hashedAtNs - e.ctimeNs > racyNs) {
       e.digest = hit.digest;
       result.cacheHits++;
-    } else toRead.push(e);
-    if (e.digest !== undefined) byPath.set(e.absPath, e.digest);
+      continue;
+    }
+    const key = `${e.dev}:${e.ino}`;
+    const group = toRead.get(key);
+    if (group) group.push(e);
+    else toRead.set(key, [e]);
   }
 
   const fresh: StatRecord[] = [];
-  const done = new Map<string, Promise<string>>();
+  const groups = [...toRead.values()];
   let next = 0;
   const worker = async () => {
-    while (next < toRead.length) {
-      const e = toRead[next++] as ContextEntry;
-      let p = done.get(e.absPath);
-      if (!p) {
-        p = (async () => {
-          const hashedAtNs = BigInt(Date.now()) * 1_000_000n;
-          const { digest, bytes } = await digestFile(e.absPath, e.size, fs, threshold);
-          result.filesRead++;
-          result.bytesRead += bytes;
-          fresh.push({
-            path: e.absPath,
-            dev: e.dev,
-            ino: e.ino,
-            size: BigInt(e.size),
-            mtimeNs: e.mtimeNs,
-            ctimeNs: e.ctimeNs,
-            digest,
-            hashedAtNs,
-          });
-          return digest;
-        })();
-        done.set(e.absPath, p);
+    while (next < groups.length) {
+      const group = groups[next++] as ContextEntry[];
+      const first = group[0] as ContextEntry;
+      const hashedAtNs = BigInt(Date.now()) * 1_000_000n;
+      const { digest, bytes } = await digestFile(first.absPath, first.size, fs, threshold);
+      result.filesRead++;
+      result.bytesRead += bytes;
+      const recorded = new Set<string>();
+      for (const e of group) {
+        e.digest = digest;
+        if (recorded.has(e.absPath)) continue;
+        recorded.add(e.absPath);
+        fresh.push({
+          path: e.absPath,
+          dev: e.dev,
+          ino: e.ino,
+          size: BigInt(e.size),
+          mtimeNs: e.mtimeNs,
+          ctimeNs: e.ctimeNs,
+          digest,
+          hashedAtNs,
+        });
       }
-      e.digest = await p;
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 32) }, worker));
