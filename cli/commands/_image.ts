@@ -14,10 +14,10 @@ export async function openStore(args: GlobalOptions) {
   return openImageStore(args.root);
 }
 
+/** The store and its snapshotter (opening it recovers what crashed processes left). */
 export async function openSnapshots(args: GlobalOptions) {
   const store = await openStore(args);
-  const { openSnapshotter } = await import('../../snapshotter/index.js');
-  const sn = await openSnapshotter(store.root);
+  const sn = await store.snapshotter();
   return { store, sn };
 }
 

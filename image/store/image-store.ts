@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type Database, migrate, openDatabase, resolveRoot } from '../../metadata/index.js';
+import type { Snapshotter } from '../../snapshotter/index.js';
 import { assertDigest, chainIds, type Digest, isDigest, sha256, shortId } from '../digest.js';
 import { ImageError } from '../errors.js';
+import type { GcOptions, GcResult } from '../gc.js';
 import {
   configPlatform,
   type ImageConfig,
@@ -22,6 +24,7 @@ import {
   repositoryName,
   withDefaultTag,
 } from '../reference.js';
+import type { UnpackOptions } from '../unpack.js';
 import { ContentStore, type StagedBlob, type StageOptions } from './content-store.js';
 import { type Lease, LeaseManager } from './leases.js';
 import { imageSchema } from './schema.js';
@@ -104,6 +107,7 @@ const HEX_PREFIX = /^(?:sha256:)?([a-f0-9]{1,64})$/;
 export class ImageStore {
   readonly content: ContentStore;
   readonly leases: LeaseManager;
+  private opened?: Promise<Snapshotter>;
 
   constructor(
     readonly root: string,
@@ -519,6 +523,39 @@ export class ImageStore {
       }
     })();
     return removed;
+  }
+
+  // ---- snapshots ----------------------------------------------------------------------------
+
+  /**
+   * The store's snapshotter (overlay when it works here, else the copying
+   * driver), opened once per process. Opening it recovers what crashed
+   * processes left: half-made snapshots, staging dirs, stale mounts.
+   */
+  snapshotter(options: { driver?: 'overlay' | 'naive' | 'auto' } = {}): Promise<Snapshotter> {
+    this.opened ??= (async () => {
+      const { openSnapshotter } = await import('../../snapshotter/index.js');
+      const sn = await openSnapshotter(this.root, options);
+      await sn.cleanup();
+      return sn;
+    })();
+    return this.opened;
+  }
+
+  /** Unpacks the image into snapshots named by chain ID; returns the top one (`undefined` without layers). */
+  async unpack(
+    image: ImageRecord,
+    options: UnpackOptions & { snapshotter?: Snapshotter } = {},
+  ): Promise<string | undefined> {
+    const { unpackImage } = await import('../unpack.js');
+    return unpackImage(this, image, options.snapshotter ?? (await this.snapshotter()), options);
+  }
+
+  /** Garbage collection (see `collectGarbage`); snapshots are collected with the store's snapshotter unless `blobsOnly`. */
+  async gc(options: Omit<GcOptions, 'snapshotter'> & { blobsOnly?: boolean } = {}): Promise<GcResult> {
+    const { collectGarbage } = await import('../gc.js');
+    const snapshotter = options.blobsOnly ? undefined : await this.snapshotter();
+    return collectGarbage(this, { all: options.all, snapshotter });
   }
 
   /** Counts for `info`. */

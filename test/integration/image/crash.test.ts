@@ -9,10 +9,10 @@ import { docker, storeCounts, tempRoot, tsb } from './support.js';
 
 beforeAll(() => requireDocker());
 
-/** Starts `tsbuild load` and kills it with SIGKILL after `ms`; resolves when it is gone. */
-function loadKilledAfter(root: string, archive: string, ms: number): Promise<{ killed: boolean }> {
+/** Starts the CLI and kills it with SIGKILL after `ms`; resolves when it is gone. */
+function killedAfter(root: string, args: string[], ms: number): Promise<{ killed: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, '--root', root, 'load', '-q', '-i', archive], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, '--root', root, ...args], { stdio: 'ignore' });
     const timer = setTimeout(() => child.kill('SIGKILL'), ms);
     child.on('error', reject);
     child.on('exit', (_code, signal) => {
@@ -50,7 +50,11 @@ describe('crash safety of load', () => {
     let killed = 0;
     let leftovers = 0;
     for (let i = 0; i < 24; i++) {
-      const r = await loadKilledAfter(t.root, archive, Math.floor(duration * (0.15 + Math.random() * 0.8)));
+      const r = await killedAfter(
+        t.root,
+        ['load', '-q', '-i', archive],
+        Math.floor(duration * (0.15 + Math.random() * 0.8)),
+      );
       if (r.killed) killed++;
       leftovers += storeCounts(t.root).tmp;
     }
@@ -72,6 +76,33 @@ describe('crash safety of load', () => {
     tsb(t.root, ['rmi', 'big:1']);
     tsb(t.root, ['prune']);
     expect(storeCounts(t.root).blobs).toBe(3);
+  });
+
+  it('an export killed while it unpacks leaves nothing half-made once the next command starts', async () => {
+    tsb(t.root, ['load', '-i', archive]);
+    const reference = join(t.dir, 'reference');
+    tsb(reference, ['load', '-i', archive]);
+    const started = Date.now();
+    tsb(reference, ['export', 'big:1', '-o', join(t.dir, 'ref.tar')]);
+    const duration = Date.now() - started;
+    let killed = 0;
+    for (let i = 0; i < 6; i++) {
+      const out = join(t.dir, `k${i}.tar`);
+      const r = await killedAfter(
+        t.root,
+        ['export', 'big:1', '-o', out],
+        Math.floor(duration * (0.2 + Math.random() * 0.6)),
+      );
+      if (r.killed) killed++;
+      const info = JSON.parse(tsb(t.root, ['info', '--format', 'json']).stdout);
+      expect(info.ActiveSnapshots).toBe(0);
+      expect(storeCounts(t.root).tmp).toBe(0);
+    }
+    expect(killed).toBeGreaterThan(0);
+    tsb(t.root, ['export', 'big:1', '-o', join(t.dir, 'ok.tar')]);
+    tsb(t.root, ['rmi', 'big:1']);
+    tsb(t.root, ['prune']);
+    expect(storeCounts(t.root)).toEqual({ blobs: 3, tmp: 0, snapshots: 0 });
   });
 
   it('two loads of the same archive at once both succeed', async () => {
