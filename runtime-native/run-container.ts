@@ -41,7 +41,11 @@ export interface RunIo {
 }
 
 export interface RunContainerOptions {
-  /** A directory holding the container's filesystem (it is never written: writes go to a temporary upper layer). */
+  /**
+   * A directory holding the container's filesystem. It is never written: it is the
+   * lower layer of an overlay whose upper layer is thrown away (mount points for
+   * /etc/hosts and volumes included), also with --read-only.
+   */
   rootfs?: string;
   /** With `rootfs`: let the container write to the directory itself (a snapshot made for it). */
   writable?: boolean;
@@ -135,7 +139,7 @@ export async function runContainer(options: RunContainerOptions): Promise<RunRes
   let rootfsSpec: RunSpec['rootfs'];
   if (options.overlay) {
     rootfsSpec = options.overlay;
-  } else if (options.flags.readOnly || options.writable) {
+  } else if (options.writable) {
     rootfsSpec = options.rootfs!;
   } else {
     scratch = mkdtempSync(join(options.scratchDir ?? tmpdir(), 'tsbuild-run-'));

@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -98,6 +100,11 @@ Result<std::string> SecureJoin(int rootfd, const std::string& path, const std::s
     struct stat st;
     if (fstat(fd.get(), &st) < 0) return Errno(step, "stat " + Join(done, done.size()));
     if (!S_ISLNK(st.st_mode)) continue;
+    // A /proc magic link reads like a path but is not one: never follow it (CVE-2024-21626).
+    struct statfs sfs;
+    if (fstatfs(fd.get(), &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC) {
+      return Fail(ELOOP, step, Format("%s goes through a /proc magic link", path.c_str()));
+    }
     if (++hops > 255) return Fail(ELOOP, step, "too many symlinks in " + path);
     char buf[4096];
     ssize_t n = readlinkat(fd.get(), "", buf, sizeof(buf) - 1);

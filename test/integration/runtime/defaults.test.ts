@@ -1,8 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { busyboxFixture, requireRoot } from '../../helpers/prereqs.js';
+import { requireRoot } from '../../helpers/prereqs.js';
 import {
+  busyboxOverlay,
   capture,
   copyRootfs,
   expectNoLeaks,
@@ -238,7 +239,7 @@ describe("Docker's default container", () => {
   });
 
   it('passes stdin through a pipe', async () => {
-    const r = await capture({ rootfs: busyboxFixture().rootfs, args: ['cat'] }, 'piped input\n');
+    const r = await capture({ rootfs: busyboxOverlay(), args: ['cat'] }, 'piped input\n');
     expect(r.stdout).toBe('piped input\n');
   });
 

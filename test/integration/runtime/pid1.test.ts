@@ -1,8 +1,17 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { busyboxFixture, requireRoot } from '../../helpers/prereqs.js';
-import { capture, copyRootfs, expectNoLeaks, type LeakSnapshot, leakSnapshot, runtime, sh } from './support.js';
+import { requireRoot } from '../../helpers/prereqs.js';
+import {
+  busyboxOverlay,
+  capture,
+  copyRootfs,
+  expectNoLeaks,
+  type LeakSnapshot,
+  leakSnapshot,
+  runtime,
+  sh,
+} from './support.js';
 
 /** Waits until the container's stdout has printed `marker`. */
 function waitFor(stream: NodeJS.ReadableStream, marker: string): Promise<string> {
@@ -39,10 +48,10 @@ describe('PID 1 and exit status', () => {
   });
 
   it('gives 127 and a clear message for a missing command', async () => {
-    const r = await capture({ rootfs: busyboxFixture().rootfs, args: ['no-such-command'] });
+    const r = await capture({ rootfs: busyboxOverlay(), args: ['no-such-command'] });
     expect(r.exitCode).toBe(127);
     expect(r.stderr).toBe('tsbuild: exec: "no-such-command": executable file not found in $PATH\n');
-    const abs = await capture({ rootfs: busyboxFixture().rootfs, args: ['/no/such'] });
+    const abs = await capture({ rootfs: busyboxOverlay(), args: ['/no/such'] });
     expect(abs.exitCode).toBe(127);
     expect(abs.stderr).toContain('"/no/such": no such file or directory');
   });
@@ -82,7 +91,7 @@ describe('PID 1 and exit status', () => {
   it('kills a PID 1 that ignores SIGTERM after the stop timeout when aborted', async () => {
     const ac = new AbortController();
     const c = runtime.start(
-      { rootfs: busyboxFixture().rootfs, args: ['sh', '-c', 'echo ready; exec sleep 60'], stopTimeout: 0.3 },
+      { rootfs: busyboxOverlay(), args: ['sh', '-c', 'echo ready; exec sleep 60'], stopTimeout: 0.3 },
       { stdin: 'ignore', stdout: 'pipe', stderr: 'inherit' },
       ac.signal,
     );

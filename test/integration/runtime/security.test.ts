@@ -206,7 +206,7 @@ describe('runtime.md §7: containment', () => {
   it('16. CVE-2022-0492: cgroup release_agent cannot be written or mounted', async () => {
     const r = await capture(
       sh(
-        'echo /x > /sys/fs/cgroup/release_agent 2>/dev/null || echo write-denied; mkdir -p /tmp/cg; mount -t cgroup -o memory cgroup /tmp/cg 2>/dev/null || echo mount-denied; unshare -Urm sh -c "mount -t cgroup -o memory c /tmp/cg" 2>/dev/null || echo userns-denied',
+        'echo /x > /sys/fs/cgroup/release_agent 2>/dev/null || echo write-denied; mkdir -p /dev/shm/cg; mount -t cgroup -o memory cgroup /dev/shm/cg 2>/dev/null || echo mount-denied; unshare -Urm sh -c "mount -t cgroup -o memory c /dev/shm/cg" 2>/dev/null || echo userns-denied',
       ),
     );
     expect(r.stdout).toBe('write-denied\nmount-denied\nuserns-denied\n');

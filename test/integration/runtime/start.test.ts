@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { busyboxFixture, requireRoot } from '../../helpers/prereqs.js';
-import { capture, expectNoLeaks, type LeakSnapshot, leakSnapshot, runtime, sh } from './support.js';
+import { requireRoot } from '../../helpers/prereqs.js';
+import { busyboxOverlay, capture, expectNoLeaks, type LeakSnapshot, leakSnapshot, runtime, sh } from './support.js';
 
 describe('NativeRuntime start', () => {
   let before: LeakSnapshot;
@@ -11,7 +11,7 @@ describe('NativeRuntime start', () => {
   afterEach(() => expectNoLeaks(before));
 
   it('runs true in the busybox rootfs and reports exit 0', async () => {
-    const r = await runtime.run({ rootfs: busyboxFixture().rootfs, args: ['true'] }, 'ignore');
+    const r = await runtime.run({ rootfs: busyboxOverlay(), args: ['true'] }, 'ignore');
     expect(r).toEqual({ exitCode: 0 });
   });
 

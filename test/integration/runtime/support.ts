@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -53,9 +53,23 @@ export async function capture(spec: RunSpec, input?: string, signal?: AbortSigna
   }
 }
 
-/** `sh -c script` in the busybox rootfs (or the given one). */
+const scratchDirs: (() => void)[] = [];
+
+/**
+ * The busybox fixture as the lower layer of an overlay with a fresh upper layer,
+ * so that no case writes to the shared fixture (removed by expectNoLeaks).
+ */
+export function busyboxOverlay(): RunSpec['rootfs'] {
+  const t = tempDir('tsb-rt-ovl-');
+  scratchDirs.push(t.cleanup);
+  mkdirSync(join(t.dir, 'upper'));
+  mkdirSync(join(t.dir, 'work'));
+  return { lowerdirs: [busyboxFixture().rootfs], upperdir: join(t.dir, 'upper'), workdir: join(t.dir, 'work') };
+}
+
+/** `sh -c script` over the busybox fixture (or in the given rootfs). */
 export function sh(script: string, extra: Partial<RunSpec> = {}): RunSpec {
-  return { rootfs: busyboxFixture().rootfs, args: ['/bin/sh', '-c', script], ...extra };
+  return { rootfs: extra.rootfs ?? busyboxOverlay(), args: ['/bin/sh', '-c', script], ...extra };
 }
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -116,6 +130,7 @@ export function leakSnapshot(): LeakSnapshot {
 
 /** No new mount, no tsbuild cgroup left, no helper or container process left. */
 export function expectNoLeaks(before: LeakSnapshot): void {
+  for (const cleanup of scratchDirs.splice(0)) cleanup();
   expect([...ourMounts()].filter((m) => !before.mounts.has(m))).toEqual([]);
   expect(cgroupLeftovers()).toEqual([]);
   expect(helperProcesses()).toEqual([]);
