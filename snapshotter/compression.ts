@@ -16,10 +16,54 @@ const deflateRaw = (buf: Buffer, opts: zlib.ZlibOptions) =>
   new Promise<Buffer>((done, fail) => zlib.deflateRaw(buf, opts, (err, out) => (err ? fail(err) : done(out))));
 
 /**
+ * Deflate stored blocks (RFC 1951 §3.2.4) over `data`, at most 65,535 bytes each,
+ * as header + slice pairs (no copy). The stream is byte-aligned here: every block
+ * before ends with a sync flush or is stored.
+ */
+function storedBlocks(data: Buffer, final: boolean): Buffer[] {
+  const out: Buffer[] = [];
+  let off = 0;
+  do {
+    const len = Math.min(65535, data.length - off);
+    const last = final && off + len === data.length;
+    const h = Buffer.allocUnsafe(5);
+    h[0] = last ? 1 : 0;
+    h.writeUInt16LE(len, 1);
+    h.writeUInt16LE(~len & 0xffff, 3);
+    out.push(h, data.subarray(off, off + len));
+    off += len;
+  } while (off < data.length);
+  return out;
+}
+
+const SAMPLE = 16 * 1024;
+const counts = new Uint32Array(256);
+
+/** Order-0 entropy of two samples above 7.9 bits per byte: deflate would not shrink this block. */
+export function incompressible(block: Buffer): boolean {
+  if (block.length < 4 * SAMPLE) return false;
+  counts.fill(0);
+  const mid = block.length >> 1;
+  for (let i = 0; i < SAMPLE; i++) {
+    const a = block[i] as number;
+    const b = block[mid + i] as number;
+    counts[a] = (counts[a] as number) + 1;
+    counts[b] = (counts[b] as number) + 1;
+  }
+  const n = 2 * SAMPLE;
+  let h = 0;
+  for (let i = 0; i < 256; i++) {
+    const c = counts[i] as number;
+    if (c) h -= (c / n) * Math.log2(c / n);
+  }
+  return h > 7.9;
+}
+
+/**
  * Where a layer's tar bytes go: the diff ID (sha256 of the tar) is computed, the
  * bytes are compressed (gzip in 1 MiB blocks deflated in parallel on libuv's pool,
- * each primed with the previous block's last 32 KiB as pigz does; the output is a
- * single standard gzip member), hashed again (the blob digest) and written to
+ * each primed with the previous block's last 32 KiB as pigz does, and stored
+ * when its entropy says it will not shrink; the output is a single standard gzip member), hashed again (the blob digest) and written to
  * `out` with backpressure. The output is deterministic.
  */
 export class LayerSink {
@@ -31,7 +75,7 @@ export class LayerSink {
   private crc = 0;
   private total = 0;
   private prevTail: Buffer | undefined;
-  private readonly queue: Promise<Buffer>[] = [];
+  private readonly queue: Promise<Buffer | Buffer[]>[] = [];
   private started = false;
 
   constructor(
@@ -59,7 +103,7 @@ export class LayerSink {
   async end(): Promise<{ diffId: string; digest: string; size: number }> {
     if (this.compression === 'gzip') {
       await this.flushBlock(true);
-      while (this.queue.length) await this.emit(await (this.queue.shift() as Promise<Buffer>));
+      while (this.queue.length) await this.emit(await (this.queue.shift() as Promise<Buffer | Buffer[]>));
       const trailer = Buffer.alloc(8);
       trailer.writeUInt32LE(this.crc >>> 0, 0);
       trailer.writeUInt32LE(this.total % 2 ** 32, 4);
@@ -80,17 +124,29 @@ export class LayerSink {
     this.pending = [];
     this.pendingBytes = 0;
     if (!final && !block.length) return;
-    const opts: zlib.ZlibOptions = {
-      level: this.level,
-      finishFlush: final ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
-    };
-    if (this.prevTail) opts.dictionary = this.prevTail;
+    const dictionary = this.prevTail;
     this.prevTail = block.length >= DICT ? block.subarray(block.length - DICT) : undefined;
-    this.queue.push(deflateRaw(block, opts));
-    while (this.queue.length >= IN_FLIGHT) await this.emit(await (this.queue.shift() as Promise<Buffer>));
+    if (this.level === 0 || incompressible(block)) {
+      // Incompressible data (random, already compressed) goes out as stored blocks, without a copy:
+      // deflating it would cost ~15x more for nothing.
+      this.queue.push(Promise.resolve(storedBlocks(block, final)));
+    } else {
+      const opts: zlib.ZlibOptions = {
+        level: this.level,
+        finishFlush: final ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
+      };
+      if (dictionary) opts.dictionary = dictionary;
+      this.queue.push(deflateRaw(block, opts));
+    }
+    while (this.queue.length >= IN_FLIGHT) await this.emit(await (this.queue.shift() as Promise<Buffer | Buffer[]>));
   }
 
-  private async emit(buf: Buffer): Promise<void> {
+  private async emit(data: Buffer | Buffer[]): Promise<void> {
+    if (Array.isArray(data)) {
+      for (const b of data) await this.emit(b);
+      return;
+    }
+    const buf = data;
     if (!buf.length) return;
     this.blobHash.update(buf);
     this.size += buf.length;

@@ -69,3 +69,25 @@ describe('decompressed', () => {
     expect(src.destroyed).toBe(true);
   });
 });
+
+describe('incompressible', () => {
+  it('tells random data from text and binaries', async () => {
+    const { randomBytes: rnd } = await import('node:crypto');
+    const { readFileSync } = await import('node:fs');
+    const { incompressible } = await import('../../../snapshotter/compression.js');
+    expect(incompressible(rnd(1 << 20))).toBe(true);
+    expect(incompressible(Buffer.from('layer text '.repeat(100_000)))).toBe(false);
+    expect(incompressible(readFileSync(process.execPath).subarray(0, 1 << 20))).toBe(false);
+    expect(incompressible(Buffer.alloc(1000))).toBe(false);
+  });
+});
+
+describe('stored blocks', () => {
+  it('ends a random-only stream with a final stored block', async () => {
+    const { randomBytes: rnd } = await import('node:crypto');
+    const input = rnd((2 << 20) + 12345);
+    const r = await compress([input]);
+    expect(gunzipSync(r.blob).equals(input)).toBe(true);
+    expect(r.blob.length).toBeLessThan(input.length + 1024);
+  });
+});
