@@ -335,7 +335,13 @@ Status MountFiles(Context* c) {
   for (size_t i = 0; i < s.files.size(); i++) {
     const std::string step = "etc files";
     auto target = MountpointInRoot(c->root.get(), s.files[i].path, true, step);
-    if (!target.ok()) return target.status();
+    if (!target.ok()) {
+      // A root that cannot take the mount point (read-only, or owned by an unmapped user when
+      // rootless) keeps its own file, or none: these files are a convenience, not a requirement.
+      int err = target.error().err;
+      if (err == EACCES || err == EPERM || err == EROFS) continue;
+      return target.status();
+    }
     struct stat st;
     if (fstat(target.value().get(), &st) < 0) return Errno(step, "stat " + s.files[i].path);
     if (!S_ISREG(st.st_mode)) return Fail(EISDIR, step, s.files[i].path + " in the image is not a regular file");

@@ -1,0 +1,46 @@
+// Runs RunSpecs as the calling (unprivileged) user and prints one JSON result per
+// spec: the rootless integration tests start this with the uid of tsbuild-test.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const { NativeRuntime } = await import(process.argv[2]);
+const cases = JSON.parse(Buffer.from(process.argv[3], 'base64').toString());
+const runtime = new NativeRuntime();
+const results = [];
+for (const spec of cases) {
+  const scratch = mkdtempSync(join(tmpdir(), 'tsb-rt-rootless-'));
+  try {
+    if (spec.rootfs === 'overlay') {
+      mkdirSync(join(scratch, 'upper'));
+      mkdirSync(join(scratch, 'work'));
+      spec.rootfs = { lowerdirs: [spec.lower], upperdir: join(scratch, 'upper'), workdir: join(scratch, 'work') };
+      delete spec.lower;
+    }
+    const c = runtime.start(spec, { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (b) => {
+      stdout += b;
+    });
+    c.stderr.on('data', (b) => {
+      stderr += b;
+    });
+    const closed = Promise.all([
+      new Promise((r) => c.stdout.on('close', r)),
+      new Promise((r) => c.stderr.on('close', r)),
+    ]);
+    try {
+      const r = await c.wait();
+      await closed;
+      results.push({ ...r, stdout, stderr });
+    } catch (e) {
+      c.stdout.destroy();
+      c.stderr.destroy();
+      results.push({ error: { code: e.code, step: e.step, syscall: e.syscall, field: e.field, message: e.message } });
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+process.stdout.write(JSON.stringify(results));
