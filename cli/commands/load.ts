@@ -40,7 +40,7 @@ export const loadCommand: CommandModule<GlobalOptions, LoadArgs> = {
       }
     }
     const store = await openStore(args);
-    const input = fromStdin ? process.stdin : createReadStream(args.input as string);
+    const input = fromStdin ? process.stdin : createReadStream(args.input as string, { highWaterMark: 1024 * 1024 });
     const platform = args.platform ? lib.parsePlatform(args.platform) : undefined;
     const loaded = await lib.loadArchive(store, input, {
       what: fromStdin ? 'stdin' : (args.input as string),

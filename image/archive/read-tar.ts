@@ -49,7 +49,7 @@ async function peek(input: Readable, n: number): Promise<Buffer> {
 export async function maybeGunzip(input: Readable): Promise<Readable> {
   const head = await peek(input, 2);
   if (head[0] !== 0x1f || head[1] !== 0x8b) return input;
-  const gunzip = createGunzip();
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
   input.on('error', (err) => gunzip.destroy(err));
   return input.pipe(gunzip);
 }

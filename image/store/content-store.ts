@@ -121,7 +121,7 @@ export class ContentStore {
     const hasher = new HashingTransform(options.diffId === true, options.keep ?? 0);
     try {
       const input = source instanceof Uint8Array ? [Buffer.from(source)] : source;
-      await pipeline(input, hasher, createWriteStream(path, { flags: 'wx', mode: 0o644 }), {
+      await pipeline(input, hasher, createWriteStream(path, { flags: 'wx', mode: 0o644, highWaterMark: 1024 * 1024 }), {
         signal: options.signal,
       });
       await hasher.finishDiff();
@@ -309,7 +309,7 @@ class HashingTransform extends Transform {
 
   private startGunzip(): void {
     this.gzip = true;
-    const gunzip = createGunzip();
+    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
     const diffHash = createHash('sha256');
     this.gunzip = gunzip;
     this.diffDone = new Promise((resolve) => {

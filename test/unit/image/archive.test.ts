@@ -140,6 +140,27 @@ describe('archives', () => {
     expect(new Set(to.content.listSync())).toEqual(new Set(from.content.listSync()));
   });
 
+  it("takes names from manifest.json's RepoTags when index.json has none (Docker 25+ saving by ID)", async () => {
+    await put(from, img, ['busybox:1']);
+    const files = await untar(await save(from, ['busybox:1']));
+    const index = JSON.parse(files.get('index.json')!.toString());
+    delete index.manifests[0].annotations;
+    files.set('index.json', Buffer.from(JSON.stringify(index)));
+    const rebuilt = await makeTar([...files].filter(([n]) => !n.endsWith('/')).map(([name, data]) => ({ name, data })));
+    const [loaded] = await loadArchive(to, Readable.from([rebuilt]));
+    expect(loaded?.names).toEqual(['docker.io/library/busybox:1']);
+  });
+
+  it('saves and loads an image without layers', async () => {
+    const empty = makeImage([]);
+    await put(from, empty, ['scratch-like:1']);
+    const files = await untar(await save(from, ['scratch-like:1']));
+    expect(JSON.parse(files.get('manifest.json')!.toString())[0].Layers).toEqual([]);
+    const [loaded] = await loadArchive(to, Readable.from([await save(from, ['scratch-like:1'])]));
+    expect(loaded?.image.id).toBe(empty.configDigest);
+    expect(to.layers(loaded!.image)).toEqual([]);
+  });
+
   it('loads a gzipped archive', async () => {
     await put(from, img, ['busybox:1']);
     const loaded = await loadArchive(to, Readable.from([gzipSync(await save(from, ['busybox:1']))]));
