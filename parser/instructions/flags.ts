@@ -76,12 +76,15 @@ export class CheckedFlags {
   }
 }
 
+const NO_FLAGS = new CheckedFlags([]);
+
 /**
  * Checks an instruction's flags against what it accepts, as BuildKit's
  * `BFlags.Parse` does: unknown flags, repeated single flags, missing values
  * and non-boolean values of boolean flags are errors.
  */
 export function checkFlags(input: InstructionInput, kind: InstructionKind = input.kind): CheckedFlags {
+  if (input.flags.length === 0) return NO_FLAGS;
   const spec = INSTRUCTION_FLAGS[kind];
   const seen = new Set<string>();
   const keyword = kind.toUpperCase();

@@ -212,7 +212,10 @@ function withOptional<T extends object, O extends Record<string, string | number
   base: T,
   optional: O,
 ): T {
-  for (const [k, v] of Object.entries(optional)) if (v !== undefined) (base as Record<string, unknown>)[k] = v;
+  for (const k in optional) {
+    const v = optional[k];
+    if (v !== undefined) (base as Record<string, unknown>)[k] = v;
+  }
   return base;
 }
 

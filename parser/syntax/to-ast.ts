@@ -149,22 +149,26 @@ function toDiagnostic(err: unknown, fallback: SourceRange): Diagnostic {
 }
 
 function reportEmptyContinuations(ctx: InstructionCstChildren, out: ToAstResult, line: LogicalLine): void {
-  const tokens = (ctx.LeadingContinuation ?? []).concat(ctx.Continuation ?? []);
-  for (const t of tokens) {
-    const payload = t.payload as ContinuationPayload | undefined;
-    const first = payload?.emptyLines[0];
-    if (first === undefined) continue;
-    const at = { line: (t.startLine ?? 1) + first, column: 1 };
-    out.diagnostics.push({
-      severity: 'warning',
-      code: 'TSB_DOCKERFILE_EMPTY_CONTINUATION',
-      message: `empty continuation line in the instruction on line ${line.position(0).line}`,
-      range: { start: at, end: at },
-      rule: 'NoEmptyContinuation',
-      url: 'https://docs.docker.com/go/dockerfile/rule/no-empty-continuation/',
-    });
-    return;
+  const first = emptyLine(ctx.LeadingContinuation) ?? emptyLine(ctx.Continuation);
+  if (first === undefined) return;
+  const at = { line: first, column: 1 };
+  out.diagnostics.push({
+    severity: 'warning',
+    code: 'TSB_DOCKERFILE_EMPTY_CONTINUATION',
+    message: `empty continuation line in the instruction on line ${line.position(0).line}`,
+    range: { start: at, end: at },
+    rule: 'NoEmptyContinuation',
+    url: 'https://docs.docker.com/go/dockerfile/rule/no-empty-continuation/',
+  });
+}
+
+/** The line of the first blank line that one of these continuation tokens skipped. */
+function emptyLine(tokens: IToken[] | undefined): number | undefined {
+  for (const t of tokens ?? []) {
+    const rel = (t.payload as ContinuationPayload | undefined)?.emptyLines[0];
+    if (rel !== undefined) return (t.startLine ?? 1) + rel;
   }
+  return undefined;
 }
 
 /** The instruction's heredocs: markers from its line, bodies from the `HeredocBody` token that follows it. */

@@ -46,31 +46,18 @@ export function extractFlags(text: string, from: number, to: number): { flags: F
       return { flags, argsStart: pos };
     }
     const start = pos;
-    let word = '';
-    let quote = 0;
-    while (pos < to) {
-      const c = text.charCodeAt(pos);
-      if (quote === 0) {
-        if (isSpace(c)) break;
-        if (c === 39 || c === 34) {
-          quote = c;
-          pos++;
-          continue;
-        }
-      } else if (c === quote) {
-        quote = 0;
-        pos++;
-        continue;
-      }
-      if (c === 92) {
-        if (pos + 1 >= to) {
-          pos++;
-          continue;
-        }
-        pos++;
-      }
-      word += text[pos];
-      pos++;
+    let plain = pos;
+    while (plain < to) {
+      const c = text.charCodeAt(plain);
+      if (isSpace(c) || c === 39 || c === 34 || c === 92) break;
+      plain++;
+    }
+    let word: string;
+    if (plain >= to || isSpace(text.charCodeAt(plain))) {
+      word = text.slice(start, plain);
+      pos = plain;
+    } else {
+      ({ word, end: pos } = unquoteFlag(text, start, to));
     }
     if (word === '--') return { flags, argsStart: skipSpace(text, pos, to) };
     const body = word.slice(2);
@@ -83,6 +70,38 @@ export function extractFlags(text: string, from: number, to: number): { flags: F
       flagValue: eq < 0 ? null : body.slice(eq + 1),
     });
   }
+}
+
+/** A flag word with BuildKit's flag quoting: quotes removed, `\x` taken as `x`, up to unquoted whitespace. */
+function unquoteFlag(text: string, from: number, to: number): { word: string; end: number } {
+  let word = '';
+  let quote = 0;
+  let pos = from;
+  while (pos < to) {
+    const c = text.charCodeAt(pos);
+    if (quote === 0) {
+      if (isSpace(c)) break;
+      if (c === 39 || c === 34) {
+        quote = c;
+        pos++;
+        continue;
+      }
+    } else if (c === quote) {
+      quote = 0;
+      pos++;
+      continue;
+    }
+    if (c === 92) {
+      if (pos + 1 >= to) {
+        pos++;
+        continue;
+      }
+      pos++;
+    }
+    word += text[pos];
+    pos++;
+  }
+  return { word, end: pos };
 }
 
 /** `[from, to)` without surrounding whitespace, as a span. */
@@ -118,9 +137,10 @@ export function parseWords(text: string, from: number, to: number, esc: number):
     pos = skipSpace(text, pos, to);
     if (pos >= to) break;
     const start = pos;
-    let word = '';
     let quote = 0;
     let blankOk = false;
+    // The word is its source text, less an escape character that ends the input.
+    let dropLast = false;
     while (pos < to) {
       const c = text.charCodeAt(pos);
       if (quote === 0) {
@@ -129,14 +149,9 @@ export function parseWords(text: string, from: number, to: number, esc: number):
           quote = c;
           blankOk = true;
         } else if (c === esc) {
-          if (pos + 1 >= to) {
-            pos++;
-            continue;
-          }
-          word += text[pos];
-          pos++;
+          if (pos + 1 >= to) dropLast = true;
+          else pos++;
         }
-        word += text[pos];
         pos++;
         continue;
       }
@@ -144,16 +159,15 @@ export function parseWords(text: string, from: number, to: number, esc: number):
         quote = 0;
       } else if (c === esc && quote !== 39) {
         if (pos + 1 >= to) {
+          dropLast = true;
           quote = 0;
+        } else {
           pos++;
-          continue;
         }
-        word += text[pos];
-        pos++;
       }
-      word += text[pos];
       pos++;
     }
+    const word = text.slice(start, dropLast ? pos - 1 : pos);
     if (blankOk || word.length > 0) out.push({ value: word, start, end: pos });
   }
   return out;
