@@ -1,7 +1,7 @@
 import type { BigIntStats } from 'node:fs';
 import { cleanPath, contextRelative } from './clean-path.js';
 import { type ContextEntry, makeEntry } from './context-entry.js';
-import { type ContextFs, nodeContextFs } from './context-fs.js';
+import { type ContextFs, nodeContextFs, yielder } from './context-fs.js';
 import { ContextView, childState, type FilterState, OPEN_STATE } from './context-view.js';
 import { ContextError } from './errors.js';
 import { compileGlob, hasWildcards } from './go-glob.js';
@@ -101,17 +101,19 @@ export class BuildContext {
     }
     const baseRel = firstWild === 0 ? '.' : parts.slice(0, firstWild).join('/');
     const glob = compileGlob(parts.slice(firstWild).join('/'));
-    const base = await this.view.resolve(baseRel, true);
+    const base = this.view.resolve(baseRel, true);
     const matches: string[] = [];
     if (base?.stats.isDirectory()) {
       const maxDepth = glob.maxSlashes;
+      const pause = yielder();
       const walk = async (realDir: string, relDir: string, depth: number): Promise<void> => {
-        const listed = await this.listStats(realDir);
+        await pause();
+        const listed = this.listStats(realDir);
         for (const { name, st } of listed) {
           const real = realDir === '.' ? name : `${realDir}/${name}`;
           const relPath = relDir === '' ? name : `${relDir}/${name}`;
           const isDir = st.isDirectory();
-          if (!(await this.view.visible(real, isDir))) continue;
+          if (!this.view.visible(real, isDir)) continue;
           if (glob.match(relPath)) {
             // A match is judged by `--exclude` relative to the wildcard's base directory.
             if (!exclude || !exclude.matches(relPath))
@@ -134,12 +136,11 @@ export class BuildContext {
   }
 
   /** A directory's entries with their lstat results, in name order. */
-  private async listStats(real: string): Promise<Listed[]> {
+  private listStats(real: string): Listed[] {
     const view = this.view;
-    const names = await view.list(real);
-    return Promise.all(
-      names.map(async (name) => ({ name, st: await view.fs.lstat(view.abs(real === '.' ? name : `${real}/${name}`)) })),
-    );
+    return view
+      .list(real)
+      .map((name) => ({ name, st: view.fs.lstat(view.abs(real === '.' ? name : `${real}/${name}`)) }));
   }
 
   /** One matched path: follow it, and list it when it is a directory. */
@@ -149,14 +150,14 @@ export class BuildContext {
     follow: boolean,
     exclude: PatternMatcher | undefined,
   ): Promise<SelectedSource | undefined> {
-    const found = await this.view.resolve(rel, follow);
+    const found = this.view.resolve(rel, follow);
     if (!found) return undefined;
     const root = makeEntry(
       found.stats,
       { path: '', contextPath: found.real, absPath: this.view.abs(found.real) },
       this.preserveOwnership,
     );
-    if (root.type === 'symlink') root.linkTarget = await this.view.fs.readlink(root.absPath);
+    if (root.type === 'symlink') root.linkTarget = this.view.fs.readlink(root.absPath);
     const entries = root.type === 'dir' ? await this.listTree(found.real, exclude) : [];
     return { source, path: rel, root, entries };
   }
@@ -166,7 +167,7 @@ export class BuildContext {
     const pivotAt = source.indexOf('/./');
     const pivot = pivotAt < 0 ? '.' : contextRelative(source.slice(0, pivotAt));
     const pattern = cleanPath(`/${pivotAt < 0 ? source : source.slice(pivotAt + 3)}`).slice(1);
-    const found = await this.view.resolve(pivot, true);
+    const found = this.view.resolve(pivot, true);
     if (!found?.stats.isDirectory()) throw new SourceNotFoundError(source, pivot);
     const include = pattern === '' ? undefined : new PatternMatcher([pattern]);
     const entries = await this.listTree(found.real, exclude, include);
@@ -194,45 +195,51 @@ export class BuildContext {
   ): Promise<ContextEntry[]> {
     const view = this.view;
     const includePrefix = include ? literalPrefix(include) : [];
+    const pause = yielder();
+    const out: ContextEntry[] = [];
+    // Appends what `real` holds to `out`; returns whether it appended anything.
     const collect = async (
       real: string,
       rel: string,
       ex: FilterState,
       inc: { matched: boolean; info: MatchInfo },
-    ): Promise<ContextEntry[]> => {
-      const listed = await this.listStats(real);
-      const parts = await Promise.all(
-        listed.map(async ({ name, st }) => {
-          const childReal = real === '.' ? name : `${real}/${name}`;
-          const childRel = rel === '' ? name : `${rel}/${name}`;
-          const isDir = st.isDirectory();
-          const ctx = view.state(childReal, isDir);
-          if (ctx.skip) return [];
-          const exState = childState(exclude, ex, childRel, isDir);
-          if (exState.skip) return [];
-          let incState = inc;
-          if (include && !inc.matched) {
-            incState = include.matchWithParent(childRel, inc.info);
-            if (!incState.matched && !(isDir && mayHoldMatches(includePrefix, childRel))) return [];
-          }
-          const hidden = ctx.excluded || exState.excluded || (include !== undefined && !incState.matched);
-          const entry = makeEntry(
-            st,
-            { path: childRel, contextPath: childReal, absPath: view.abs(childReal) },
-            this.preserveOwnership,
-          );
-          if (isDir) {
-            const below = await collect(childReal, childRel, exState, incState);
-            return hidden && below.length === 0 ? [] : [entry, ...below];
-          }
-          if (hidden) return [];
-          if (entry.type === 'symlink') entry.linkTarget = await view.fs.readlink(entry.absPath);
-          return [entry];
-        }),
-      );
-      return parts.flat();
+    ): Promise<boolean> => {
+      await pause();
+      const before = out.length;
+      for (const { name, st } of this.listStats(real)) {
+        const childReal = real === '.' ? name : `${real}/${name}`;
+        const childRel = rel === '' ? name : `${rel}/${name}`;
+        const isDir = st.isDirectory();
+        const ctx = view.state(childReal, isDir);
+        if (ctx.skip) continue;
+        const exState = childState(exclude, ex, childRel, isDir);
+        if (exState.skip) continue;
+        let incState = inc;
+        if (include && !inc.matched) {
+          incState = include.matchWithParent(childRel, inc.info);
+          if (!incState.matched && !(isDir && mayHoldMatches(includePrefix, childRel))) continue;
+        }
+        const hidden = ctx.excluded || exState.excluded || (include !== undefined && !incState.matched);
+        const entry = makeEntry(
+          st,
+          { path: childRel, contextPath: childReal, absPath: view.abs(childReal) },
+          this.preserveOwnership,
+        );
+        if (isDir) {
+          const at = out.length;
+          out.push(entry);
+          const any = await collect(childReal, childRel, exState, incState);
+          if (hidden && !any) out.length = at;
+          continue;
+        }
+        if (hidden) continue;
+        if (entry.type === 'symlink') entry.linkTarget = view.fs.readlink(entry.absPath);
+        out.push(entry);
+      }
+      return out.length > before;
     };
-    const entries = await collect(realDir, '', OPEN_STATE, { matched: false, info: NO_MATCH_INFO });
+    await collect(realDir, '', OPEN_STATE, { matched: false, info: NO_MATCH_INFO });
+    const entries = out;
     markHardlinks(entries);
     return entries;
   }

@@ -65,8 +65,8 @@ export class ContextView {
   readonly fs: ContextFs;
   readonly ignore: PatternMatcher | undefined;
   private readonly dirStates = new Map<string, FilterState>([['.', OPEN_STATE]]);
-  private readonly nonEmpty = new Map<string, Promise<boolean>>();
-  private readonly listings = new Map<string, Promise<string[]>>();
+  private readonly nonEmpty = new Map<string, boolean>();
+  private readonly listings = new Map<string, string[]>();
 
   constructor(root: string, fs: ContextFs, ignore: PatternMatcher | undefined) {
     this.root = root;
@@ -79,13 +79,13 @@ export class ContextView {
   }
 
   /** Sorted names in a directory of the context (not filtered). */
-  list(rel: string): Promise<string[]> {
-    let p = this.listings.get(rel);
-    if (!p) {
-      p = this.fs.readdir(this.abs(rel)).then((names) => names.sort(compareNames));
-      this.listings.set(rel, p);
+  list(rel: string): string[] {
+    let names = this.listings.get(rel);
+    if (!names) {
+      names = this.fs.readdir(this.abs(rel)).sort(compareNames);
+      this.listings.set(rel, names);
     }
-    return p;
+    return names;
   }
 
   /** The state of a directory reached by real (symlink-free) path components. */
@@ -109,7 +109,7 @@ export class ContextView {
   }
 
   /** Whether a path is in the filtered context: not ignored, or an ignored directory that holds something visible. */
-  async visible(rel: string, isDir: boolean): Promise<boolean> {
+  visible(rel: string, isDir: boolean): boolean {
     const s = this.state(rel, isDir);
     if (s.skip) return false;
     if (!s.excluded) return true;
@@ -117,20 +117,16 @@ export class ContextView {
   }
 
   /** Whether an (ignored) directory holds a visible entry at any depth. */
-  hasVisibleContent(rel: string): Promise<boolean> {
-    let p = this.nonEmpty.get(rel);
-    if (!p) {
-      p = (async () => {
-        for (const name of await this.list(rel)) {
-          const child = rel === '.' ? name : `${rel}/${name}`;
-          const st = await this.fs.lstat(this.abs(child));
-          if (await this.visible(child, st.isDirectory())) return true;
-        }
-        return false;
-      })();
-      this.nonEmpty.set(rel, p);
+  hasVisibleContent(rel: string): boolean {
+    let known = this.nonEmpty.get(rel);
+    if (known === undefined) {
+      known = this.list(rel).some((name) => {
+        const child = rel === '.' ? name : `${rel}/${name}`;
+        return this.visible(child, this.fs.lstat(this.abs(child)).isDirectory());
+      });
+      this.nonEmpty.set(rel, known);
     }
-    return p;
+    return known;
   }
 
   /**
@@ -140,7 +136,7 @@ export class ContextView {
    * it passes through must be visible. Returns undefined when the path does
    * not exist in the filtered context.
    */
-  async resolve(rel: string, followFinal: boolean): Promise<{ real: string; stats: BigIntStats } | undefined> {
+  resolve(rel: string, followFinal: boolean): { real: string; stats: BigIntStats } | undefined {
     const queue = rel === '.' ? [] : rel.split('/');
     const done: string[] = [];
     let links = 0;
@@ -156,7 +152,7 @@ export class ContextView {
       const candidate = done.length === 0 ? part : `${done.join('/')}/${part}`;
       let st: BigIntStats;
       try {
-        st = await this.fs.lstat(this.abs(candidate));
+        st = this.fs.lstat(this.abs(candidate));
       } catch (err) {
         if (isMissing(err)) return undefined;
         throw err;
@@ -166,7 +162,7 @@ export class ContextView {
         if (++links > MAX_LINKS) {
           throw new ContextError('TSB_CONTEXT_SYMLINK_LOOP', `too many levels of symbolic links: ${rel}`);
         }
-        const target = await this.fs.readlink(this.abs(candidate));
+        const target = this.fs.readlink(this.abs(candidate));
         if (target.startsWith('/')) done.length = 0;
         queue.unshift(...target.split('/'));
         stats = undefined;
@@ -180,13 +176,13 @@ export class ContextView {
     const real = done.length === 0 ? '.' : done.join('/');
     if (!stats) {
       try {
-        stats = await this.fs.lstat(this.abs(real));
+        stats = this.fs.lstat(this.abs(real));
       } catch (err) {
         if (isMissing(err)) return undefined;
         throw err;
       }
     }
-    if (real !== '.' && !(await this.visible(real, stats.isDirectory()))) return undefined;
+    if (real !== '.' && !this.visible(real, stats.isDirectory())) return undefined;
     return { real, stats };
   }
 }

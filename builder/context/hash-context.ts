@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { BuildContext, SelectedSource } from './build-context.js';
 import type { ContextEntry } from './context-entry.js';
-import { type ContextFs, nodeContextFs } from './context-fs.js';
+import { type ContextFs, nodeContextFs, yielder } from './context-fs.js';
 import { MemoryStatCache, type StatCache, type StatRecord } from './stat-cache.js';
 
 export interface HashOptions {
   /** Where content digests are remembered between runs; default: a fresh in-memory cache. */
   statCache?: StatCache;
   fs?: ContextFs;
-  /** Files read at once. Default 32. */
+  /** Large files streamed at once. Default 4. */
   concurrency?: number;
   /**
    * A cached digest is trusted only if the file's ctime was at least this
@@ -31,19 +31,26 @@ export interface HashResult {
   cacheHits: number;
 }
 
-/** The `sha256:…` digest of a file's content, read in one piece or streamed. */
-export async function digestFile(path: string, size: number, fs: ContextFs = nodeContextFs, streamThreshold = 1 << 20) {
+/** The `sha256:…` digest of a small file's content, read synchronously. */
+export function digestSmallFile(path: string, fs: ContextFs = nodeContextFs): { digest: string; bytes: number } {
+  const hash = createHash('sha256');
+  const bytes = fs.readChunks(path, (chunk) => hash.update(chunk));
+  return { digest: `sha256:${hash.digest('hex')}`, bytes };
+}
+
+/** The `sha256:…` digest of a file's content: read in one go when small, streamed when large. */
+export async function digestFile(
+  path: string,
+  size: number,
+  fs: ContextFs = nodeContextFs,
+  streamThreshold = 1 << 20,
+): Promise<{ digest: string; bytes: number }> {
+  if (size <= streamThreshold) return digestSmallFile(path, fs);
   const hash = createHash('sha256');
   let bytes = 0;
-  if (size <= streamThreshold) {
-    const data = await fs.readFile(path);
-    hash.update(data);
-    bytes = data.length;
-  } else {
-    for await (const chunk of fs.createReadStream(path)) {
-      hash.update(chunk as Buffer);
-      bytes += (chunk as Buffer).length;
-    }
+  for await (const chunk of fs.createReadStream(path)) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
   }
   return { digest: `sha256:${hash.digest('hex')}`, bytes };
 }
@@ -72,11 +79,16 @@ function entryLine(e: ContextEntry): string {
  */
 export async function hashSources(sources: readonly SelectedSource[], options: HashOptions = {}): Promise<HashResult> {
   const fs = options.fs ?? nodeContextFs;
-  const cache = options.statCache ?? new MemoryStatCache();
+  const cache: StatCache = options.statCache ?? new MemoryStatCache();
   const racyNs = BigInt(Math.round((options.racyWindowMs ?? 100) * 1e6));
   const threshold = options.streamThreshold ?? 1 << 20;
   const result: HashResult = { digest: '', files: 0, filesRead: 0, bytesRead: 0, cacheHits: 0 };
 
+  const first = sources[0]?.root;
+  if (first && cache.preload) {
+    const cp = first.contextPath;
+    cache.preload(cp === '.' ? first.absPath : first.absPath.slice(0, first.absPath.length - cp.length - 1));
+  }
   // Entries still to read, grouped by inode: hard links and repeated sources are read once.
   const toRead = new Map<string, ContextEntry[]>();
   for (const e of fileEntries(sources)) {
@@ -102,35 +114,52 @@ export async function hashSources(sources: readonly SelectedSource[], options: H
   }
 
   const fresh: StatRecord[] = [];
-  const groups = [...toRead.values()];
-  let next = 0;
-  const worker = async () => {
-    while (next < groups.length) {
-      const group = groups[next++] as ContextEntry[];
-      const first = group[0] as ContextEntry;
-      const hashedAtNs = BigInt(Date.now()) * 1_000_000n;
-      const { digest, bytes } = await digestFile(first.absPath, first.size, fs, threshold);
-      result.filesRead++;
-      result.bytesRead += bytes;
-      const recorded = new Set<string>();
-      for (const e of group) {
-        e.digest = digest;
-        if (recorded.has(e.absPath)) continue;
-        recorded.add(e.absPath);
-        fresh.push({
-          path: e.absPath,
-          dev: e.dev,
-          ino: e.ino,
-          size: BigInt(e.size),
-          mtimeNs: e.mtimeNs,
-          ctimeNs: e.ctimeNs,
-          digest,
-          hashedAtNs,
-        });
-      }
+  const settle = (group: ContextEntry[], digest: string, bytes: number, hashedAtNs: bigint) => {
+    result.filesRead++;
+    result.bytesRead += bytes;
+    const recorded = new Set<string>();
+    for (const e of group) {
+      e.digest = digest;
+      if (recorded.has(e.absPath)) continue;
+      recorded.add(e.absPath);
+      fresh.push({
+        path: e.absPath,
+        dev: e.dev,
+        ino: e.ino,
+        size: BigInt(e.size),
+        mtimeNs: e.mtimeNs,
+        ctimeNs: e.ctimeNs,
+        digest,
+        hashedAtNs,
+      });
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 32) }, worker));
+  const now = () => BigInt(Date.now()) * 1_000_000n;
+  // Small files are read synchronously (no thread-pool round trips), yielding now and then; large ones stream.
+  const large: ContextEntry[][] = [];
+  const pause = yielder();
+  for (const group of toRead.values()) {
+    const first = group[0] as ContextEntry;
+    if (first.size > threshold) {
+      large.push(group);
+      continue;
+    }
+    const hashedAtNs = now();
+    const { digest, bytes } = digestSmallFile(first.absPath, fs);
+    settle(group, digest, bytes, hashedAtNs);
+    await pause();
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < large.length) {
+      const group = large[next++] as ContextEntry[];
+      const first = group[0] as ContextEntry;
+      const hashedAtNs = now();
+      const { digest, bytes } = await digestFile(first.absPath, first.size, fs, threshold);
+      settle(group, digest, bytes, hashedAtNs);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
   cache.put(fresh);
   cache.flush();
 

@@ -26,6 +26,8 @@ export interface StatRecord extends StatKey {
  */
 export interface StatCache {
   get(key: StatKey): StatRecord | undefined;
+  /** Optionally loads every record under a directory at once, before many `get`s there. */
+  preload?(dir: string): void;
   /** Stores records; implementations may buffer until `flush`. */
   put(records: readonly StatRecord[]): void;
   flush(): void;
@@ -89,12 +91,19 @@ export class SqliteStatCache implements StatCache {
   private readonly select: BetterSqlite3.Statement<unknown[]>;
   private readonly upsert: BetterSqlite3.Statement<unknown[]>;
   private pending: StatRecord[] = [];
+  private readonly range: BetterSqlite3.Statement<unknown[]>;
+  private loaded: Map<string, Row> | undefined;
 
   constructor(db: Database) {
     this.db = db;
     migrate(db, contextSchema);
     this.select = db
       .prepare('SELECT dev, ino, size, mtime_ns, ctime_ns, digest, hashed_at_ns FROM context_stat_cache WHERE path = ?')
+      .safeIntegers(true);
+    this.range = db
+      .prepare(
+        'SELECT path, dev, ino, size, mtime_ns, ctime_ns, digest, hashed_at_ns FROM context_stat_cache WHERE path > ? AND path < ?',
+      )
       .safeIntegers(true);
     this.upsert = db.prepare(
       `INSERT INTO context_stat_cache (path, dev, ino, size, mtime_ns, ctime_ns, digest, hashed_at_ns)
@@ -105,8 +114,17 @@ export class SqliteStatCache implements StatCache {
     );
   }
 
+  preload(dir: string): void {
+    const loaded = new Map<string, Row>();
+    // Every path below `dir/` sorts between `dir/` and `dir0` ('0' follows '/').
+    for (const row of this.range.iterate(`${dir}/`, `${dir}0`) as Iterable<Row & { path: string }>) {
+      loaded.set(row.path, row);
+    }
+    this.loaded = loaded;
+  }
+
   get(key: StatKey): StatRecord | undefined {
-    const row = this.select.get(key.path) as Row | undefined;
+    const row = this.loaded?.get(key.path) ?? (this.select.get(key.path) as Row | undefined);
     if (!row) return undefined;
     const r: StatRecord = {
       path: key.path,
@@ -127,6 +145,7 @@ export class SqliteStatCache implements StatCache {
   }
 
   flush(): void {
+    this.loaded = undefined;
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];

@@ -40,9 +40,9 @@ function countingFs(): ContextFs & { reads: string[] } {
   return {
     ...nodeContextFs,
     reads,
-    readFile: (p) => {
+    readChunks: (p, onChunk) => {
       reads.push(p);
-      return nodeContextFs.readFile(p);
+      return nodeContextFs.readChunks(p, onChunk);
     },
     createReadStream: (p) => {
       reads.push(p);
@@ -175,9 +175,9 @@ describe('context content hashing', () => {
     let streamed = 0;
     const fs: ContextFs = {
       ...nodeContextFs,
-      readFile: (p) => {
+      readChunks: (p, onChunk) => {
         whole++;
-        return nodeContextFs.readFile(p);
+        return nodeContextFs.readChunks(p, onChunk);
       },
       createReadStream: (p) => {
         streamed++;

@@ -239,7 +239,9 @@ describe('COPY source selection', () => {
         listed.push(p);
         return nodeContextFs.readdir(p);
       },
-      readFile: () => Promise.reject(new Error('selection must not read files')),
+      readChunks: () => {
+        throw new Error('selection must not read files');
+      },
     };
     await new BuildContext(dir, { fs }).select(['want']);
     expect(listed).toEqual([join(dir, 'want')]);
