@@ -36,7 +36,7 @@ export async function makeTar(files: TarFile[]): Promise<Buffer> {
   })();
   for (const f of files) {
     const type = f.type ?? 'file';
-    const data = f.data === undefined ? undefined : Buffer.from(f.data);
+    const data = f.data === undefined ? (type === 'file' ? Buffer.alloc(0) : undefined) : Buffer.from(f.data);
     await new Promise<void>((resolve, reject) => {
       const header = {
         name: f.name,
