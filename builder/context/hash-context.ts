@@ -134,7 +134,8 @@ export async function hashSources(sources: readonly SelectedSource[], options: H
       });
     }
   };
-  const now = () => BigInt(Date.now()) * 1_000_000n;
+  // Wall-clock time in ns, finer than Date.now() so that a file written in the same millisecond compares right.
+  const now = () => BigInt(Math.floor((performance.timeOrigin + performance.now()) * 1e6));
   // Small files are read synchronously (no thread-pool round trips), yielding now and then; large ones stream.
   const large: ContextEntry[][] = [];
   const pause = yielder();

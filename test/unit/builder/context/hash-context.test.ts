@@ -34,6 +34,9 @@ function tree(files: Record<string, string>): void {
   }
 }
 
+/** Lets freshly written files age past a clock skew, so that a zero racy window trusts them. */
+const age = () => new Promise((r) => setTimeout(r, 20));
+
 /** A ContextFs that counts file reads. */
 function countingFs(): ContextFs & { reads: string[] } {
   const reads: string[] = [];
@@ -105,6 +108,7 @@ describe('context content hashing', () => {
 
   it('the stat cache avoids reading unchanged files', async () => {
     tree({ 'src/a': 'a', 'src/b': 'b', 'src/c': 'c' });
+    await age();
     const cache = new MemoryStatCache();
     const fs = countingFs();
     const cold = await hashContextSources(new BuildContext(ctxDir, { fs }), ['src'], {
@@ -123,6 +127,7 @@ describe('context content hashing', () => {
     expect(warm).toMatchObject({ files: 3, filesRead: 0, cacheHits: 3, digest: cold.digest });
     expect(fs.reads).toEqual([]);
     writeFileSync(join(ctxDir, 'src/b'), 'B');
+    await age();
     const changed = await hashContextSources(new BuildContext(ctxDir, { fs }), ['src'], {
       fs,
       statCache: cache,
@@ -148,6 +153,7 @@ describe('context content hashing', () => {
 
   it('the stat cache persists in the store database', async () => {
     tree({ 'src/a': 'a', 'src/b': 'b' });
+    await age();
     const root = join(dir, 'store');
     const first = await hashContextSources(new BuildContext(ctxDir), ['src'], {
       statCache: openStatCache(root),
