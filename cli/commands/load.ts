@@ -48,6 +48,11 @@ export const loadCommand: CommandModule<GlobalOptions, LoadArgs> = {
     });
     if (args.quiet) return;
     for (const l of loaded) {
+      for (const m of l.moved) {
+        process.stdout.write(
+          `The image ${lib.familiarString(m.name)} already exists, renaming the old one with ID ${m.from} to empty string\n`,
+        );
+      }
       if (l.names.length === 0) process.stdout.write(`Loaded image ID: ${l.image.id}\n`);
       for (const n of l.names) process.stdout.write(`Loaded image: ${lib.familiarString(n)}\n`);
     }

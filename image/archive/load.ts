@@ -35,6 +35,8 @@ export interface LoadedImage {
   image: ImageRecord;
   /** The names the archive gave it (normalised). */
   names: string[];
+  /** Names that pointed at another image before (Docker: "renaming the old one … to empty string"). */
+  moved: { name: string; from: Digest }[];
 }
 
 /** Small files are kept in memory as well as staged (JSON documents). */
@@ -504,8 +506,13 @@ async function commit(store: ImageStore, pending: Pending[], lease: Lease): Prom
   const loaded: LoadedImage[] = [];
   for (const p of pending) {
     const names = [...p.names];
+    const moved: LoadedImage['moved'] = [];
+    for (const name of names) {
+      const before = store.tryResolve(name);
+      if (before && before.via === 'name' && before.image.id !== p.config) moved.push({ name, from: before.image.id });
+    }
     const image = await store.addImage({ manifest: p.manifest, mediaType: p.mediaType, names, blobs: p.extra, lease });
-    loaded.push({ image, names });
+    loaded.push({ image, names, moved });
   }
   return loaded;
 }

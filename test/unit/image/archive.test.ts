@@ -161,6 +161,15 @@ describe('archives', () => {
     expect(to.layers(loaded!.image)).toEqual([]);
   });
 
+  it('reports a name that moves from another image', async () => {
+    await put(from, img, ['busybox:1']);
+    const older = makeImage([img.layers[0]!]);
+    await put(to, older, ['busybox:1']);
+    const [loaded] = await loadArchive(to, Readable.from([await save(from, ['busybox:1'])]));
+    expect(loaded?.moved).toEqual([{ name: 'docker.io/library/busybox:1', from: older.configDigest }]);
+    expect(to.get(older.manifestDigest)?.names).toEqual([]);
+  });
+
   it('loads a gzipped archive', async () => {
     await put(from, img, ['busybox:1']);
     const loaded = await loadArchive(to, Readable.from([gzipSync(await save(from, ['busybox:1']))]));
