@@ -5,3 +5,4 @@
 export * from './errors.js';
 export * from './parser/index.js';
 export * from './image/index.js';
+export * from './snapshotter/index.js';
