@@ -15,7 +15,10 @@ describe('tsbuild parse', () => {
   });
 
   it('prints one outline line per instruction from ./Dockerfile', () => {
-    writeFileSync(join(dir, 'Dockerfile'), '# syntax=docker/dockerfile:1\nFROM alpine AS base\nRUN <<EOF\necho hi\nEOF\n');
+    writeFileSync(
+      join(dir, 'Dockerfile'),
+      '# syntax=docker/dockerfile:1\nFROM alpine AS base\nRUN <<EOF\necho hi\nEOF\n',
+    );
     const r = tsbuild(['parse'], { cwd: dir });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
