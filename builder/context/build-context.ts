@@ -116,8 +116,7 @@ export class BuildContext {
           if (!this.view.visible(real, isDir)) continue;
           if (glob.match(relPath)) {
             // A match is judged by `--exclude` relative to the wildcard's base directory.
-            if (!exclude || !exclude.matches(relPath))
-              matches.push(baseRel === '.' ? relPath : `${baseRel}/${relPath}`);
+            if (!exclude?.matches(relPath)) matches.push(baseRel === '.' ? relPath : `${baseRel}/${relPath}`);
           } else if (isDir && depth < maxDepth) {
             await walk(real, relPath, depth + 1);
           }

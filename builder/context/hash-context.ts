@@ -166,7 +166,7 @@ export async function hashSources(sources: readonly SelectedSource[], options: H
 
   const hash = createHash('sha256');
   for (const s of sources) {
-    hash.update(`source ${JSON.stringify(s.source)} ${JSON.stringify(s.path)}${s.parents ? ' parents' : ''}\n`);
+    hash.update(`source ${JSON.stringify(s.path)}${s.parents ? ' parents' : ''}\n`);
     hash.update(entryLine(s.root));
     for (const e of s.entries) hash.update(entryLine(e));
   }

@@ -93,10 +93,11 @@ describe('context content hashing', () => {
     expect(await digestOf(['src'])).not.toBe(withLink);
   });
 
-  it('the digest covers the source list: a different source or order differs', async () => {
+  it('the digest covers the matched paths: another source or order differs, another spelling does not', async () => {
     tree({ a: '1', b: '2' });
     expect(await digestOf(['a', 'b'])).not.toBe(await digestOf(['b', 'a']));
     expect(await digestOf(['a'])).not.toBe(await digestOf(['b']));
+    expect(await digestOf(['./a', '/b'])).toBe(await digestOf(['a', '../b']));
   });
 
   it('sets the content digest of every file', async () => {
