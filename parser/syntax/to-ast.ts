@@ -94,13 +94,12 @@ class ToAstVisitor extends BaseVisitor {
     const lastHeredoc = heredocs.docs[heredocs.docs.length - 1];
     const end = lastHeredoc ? lastHeredoc.range.end : line.position(Math.max(trimEnd(text, 0, text.length) - 1, 0));
 
-    const sourceAt = (from: number, comments: string[]): InstructionSource => {
-      const h = splitKeyword(text, from, text.length)!;
+    const sourceAt = (h: { keyword: Span; restStart: number }, from: number, comments: string[]): InstructionSource => {
       const kind = options.kindOf(h.keyword.value) ?? options.unknown(line, h.keyword);
       const { flags, argsStart } = extractFlags(text, h.restStart, text.length);
       const a = skipSpace(text, argsStart, text.length);
       const b = trimEnd(text, a, text.length);
-      const source: InstructionSource = {
+      return {
         kind,
         keyword: h.keyword,
         line,
@@ -111,14 +110,13 @@ class ToAstVisitor extends BaseVisitor {
         heredocRaw: heredocs.raw,
         comments,
         escape: options.escape,
-        range: { start: line.position(h.keyword.start), end },
-        parseNested: (nested) => options.build(sourceAt(nested, [])),
+        range: { start: from === 0 ? start : line.position(h.keyword.start), end },
+        parseNested: (nested) => options.build(sourceAt(splitKeyword(text, nested, text.length)!, nested, [])),
       };
-      return source;
     };
 
     try {
-      out.instructions.push(options.build(sourceAt(0, comments)));
+      out.instructions.push(options.build(sourceAt(head, 0, comments)));
     } catch (err) {
       out.diagnostics.push(toDiagnostic(err, { start, end }));
     }
@@ -171,12 +169,15 @@ function emptyLine(tokens: IToken[] | undefined): number | undefined {
   return undefined;
 }
 
+const NO_RAW: string[] = [];
+
 /** The instruction's heredocs: markers from its line, bodies from the `HeredocBody` token that follows it. */
 function heredocsOf(
   token: IToken | undefined,
   line: LogicalLine,
 ): { docs: Heredoc[]; raw: string[] } | { error: Diagnostic } {
   const payload = token?.payload as HeredocPayload | undefined;
+  if (!payload && !line.text.includes('<<')) return { docs: [], raw: NO_RAW };
   let markers: HeredocMarker[];
   if (payload) {
     markers = payload.markers;
