@@ -84,7 +84,8 @@ class ToAstVisitor extends BaseVisitor {
     out.seen++;
     const start = line.position(head.keyword.start);
     const comments: string[] = [];
-    for (let l = start.line - 1; state.comments.has(l); l--) comments.unshift(state.comments.get(l)!);
+    for (let l = start.line - 1; state.comments.has(l); l--) comments.push(state.comments.get(l)!);
+    comments.reverse();
 
     const heredocs = heredocsOf(ctx.HeredocBody?.[0], line);
     if ('error' in heredocs) {
