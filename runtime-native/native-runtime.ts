@@ -172,18 +172,22 @@ export class NativeRuntime {
     const caps = (spec.capabilities ?? DEFAULT_CAPABILITIES).map((c) => CAPABILITIES[c]);
     const res = spec.resources;
     const wantsCgroup = !rootless || (res !== undefined && Object.values(res).some((v) => v !== undefined));
+    // overlayfs needs two layers without an upper one: one read-only layer is a read-only bind.
+    const single = typeof spec.rootfs === 'object' && spec.rootfs.lowerdirs.length === 1 && !spec.rootfs.upperdir;
     const rootfs: WireSpec['rootfs'] =
       typeof spec.rootfs === 'string'
         ? { type: 'bind', path: spec.rootfs }
-        : {
-            type: 'overlay',
-            lowerdirs: spec.rootfs.lowerdirs,
-            upperdir: spec.rootfs.upperdir,
-            workdir: spec.rootfs.workdir,
-          };
+        : single
+          ? { type: 'bind', path: spec.rootfs.lowerdirs[0]! }
+          : {
+              type: 'overlay',
+              lowerdirs: spec.rootfs.lowerdirs,
+              upperdir: spec.rootfs.upperdir,
+              workdir: spec.rootfs.workdir,
+            };
     return {
       rootfs,
-      readonlyRootfs: spec.readonlyRootfs ?? false,
+      readonlyRootfs: (spec.readonlyRootfs ?? false) || single,
       mountpoint: this.staging(),
       args: spec.args,
       env: merged,
@@ -381,6 +385,9 @@ export class Container {
     try {
       const started = this.native.addon.spawn(JSON.stringify(wire), fds, onMessage);
       this.runId = started.id;
+    } catch (err) {
+      for (const s of [this.stdin, this.stdout, this.stderr]) s?.destroy();
+      throw err;
     } finally {
       for (const fd of opened) closeSync(fd);
     }

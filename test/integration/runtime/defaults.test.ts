@@ -169,6 +169,27 @@ describe("Docker's default container", () => {
     expect(out.replace(/\r/g, '')).toBe('TERM=xterm\ntty\n/dev/pts/0\n30 100\n');
   });
 
+  it('resizes the pty, and the container sees SIGWINCH and the new size', async () => {
+    const c = runtime.start(
+      sh("trap 'stty size; exit 0' WINCH; echo ready; while :; do sleep 0.05; done", { tty: { rows: 24, cols: 80 } }),
+    );
+    const pty = await c.terminal();
+    let out = '';
+    await new Promise<void>((resolve) => {
+      pty?.on('data', (b: Buffer) => {
+        out += b.toString();
+        if (out.includes('ready')) resolve();
+      });
+    });
+    c.resize(50, 132);
+    expect((await c.wait()).exitCode).toBe(0);
+    await new Promise<void>((res) => {
+      if (!pty || pty.destroyed) res();
+      else pty.on('close', () => res());
+    });
+    expect(out.replace(/\r/g, '')).toContain('50 132\n');
+  });
+
   it('starts in / by default and creates a missing working directory', async () => {
     const t = copyRootfs();
     try {

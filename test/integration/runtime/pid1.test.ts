@@ -1,12 +1,13 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { requireRoot } from '../../helpers/prereqs.js';
+import { busyboxFixture, requireRoot } from '../../helpers/prereqs.js';
 import {
   busyboxOverlay,
   capture,
   copyRootfs,
   expectNoLeaks,
+  helperProcesses,
   type LeakSnapshot,
   leakSnapshot,
   runtime,
@@ -126,6 +127,32 @@ describe('PID 1 and exit status', () => {
   it('ends every process of the container when PID 1 exits', async () => {
     const r = await capture(sh('sleep 30 & sleep 30 & echo started'));
     expect(r).toMatchObject({ exitCode: 0, stdout: 'started\n' });
+  });
+
+  it('stops the container and removes its cgroup when the calling process dies', async () => {
+    const { spawn } = await import('node:child_process');
+    const dist = new URL('../../../dist/runtime-native/index.js', import.meta.url).pathname;
+    const runner = new URL('./orphan-runner.mjs', import.meta.url).pathname;
+    const child = spawn(process.execPath, [runner, dist, busyboxFixture().rootfs], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const pid = await new Promise<number>((resolve) => {
+      child.stdout.on('data', (b: Buffer) => resolve(Number(b.toString().trim())));
+    });
+    expect(pid).toBeGreaterThan(0);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    // The helper notices its caller is gone, kills the container and cleans up.
+    for (let i = 0; i < 100; i++) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(() => process.kill(pid, 0)).toThrow();
+    for (let i = 0; i < 250 && helperProcesses().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
   });
 
   it('kills what is left in the cgroup when there is no pid namespace', async () => {

@@ -94,11 +94,13 @@ function cgroupLeftovers(): string[] {
   return out;
 }
 
-function helperProcesses(): number[] {
+export function helperProcesses(): number[] {
   const pids: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
+      // A zombie holds nothing: one whose parent died is reaped by the host's init.
+      if (/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${name}/stat`, 'utf8'))) continue;
       const comm = readFileSync(`/proc/${name}/comm`, 'utf8').trim();
       if (comm === 'tsbuild-init') pids.push(Number(name));
       else if (readlinkSync(`/proc/${name}/exe`).startsWith('/memfd:tsbuild-init')) pids.push(Number(name));

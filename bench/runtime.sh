@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Container start latency, side by side in one run (shared/research/runtime.md §6 has the method):
+#   1. `true` through NativeRuntime (in one Node process, per run) against `crun run` on the same rootfs;
+#   2. `tsbuild run --rm IMAGE true` (the whole CLI, an image from the store, and a rootfs directory)
+#      against `docker run --rm --network none IMAGE true`.
+# Targets (issue 3): 1 <= 1.5x crun, 2 <= 1/3 of docker. Run as root after `npm ci && npm run build`.
+# Usage: bench/runtime.sh [runs=50]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-50}
+CLI_RUNS=$(( RUNS < 20 ? RUNS : 20 ))
+FIXTURE=${TSBUILD_FIXTURES:-/var/tmp/tsbuild-fixtures}/busybox
+DOCKER_IMAGE=${DOCKER_IMAGE:-tsbuild-busybox:latest}
+for tool in hyperfine crun jq; do command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install $tool)" >&2; exit 1; }; done
+[ -d "$FIXTURE/rootfs" ] || { echo "bench: no fixture at $FIXTURE: bash fixtures/make-busybox.sh --docker" >&2; exit 1; }
+[ -f dist/cli/main.js ] || { echo "bench: run npm run build first" >&2; exit 1; }
+
+WORK=$(mktemp -d /var/tmp/tsbuild-bench-runtime.XXXXXX)
+trap 'crun delete -f tsbuild-bench >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+cp -a "$FIXTURE/rootfs" "$WORK/rootfs"
+
+# An OCI bundle for crun on the same rootfs: `crun spec` defaults, `true`, no terminal.
+(cd "$WORK" && crun spec >/dev/null)
+jq '.process.args = ["true"] | .process.terminal = false' "$WORK/config.json" >"$WORK/config.tmp" && mv "$WORK/config.tmp" "$WORK/config.json"
+
+ms() { jq -r ".results[0] | \"\(.min * 1000 | . * 100 | round / 100) \(.median * 1000 | . * 100 | round / 100)\"" "$1"; }
+
+echo "## runtime start latency ($(date -u +%Y-%m-%dT%H:%MZ), load: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo
+
+# 1a. NativeRuntime, in process: the per-run time a builder or `tsbuild run` pays after Node has started.
+native=$(node --input-type=module -e "
+  const { NativeRuntime } = await import('$PWD/dist/runtime-native/index.js');
+  const rt = new NativeRuntime();
+  const spec = { rootfs: '$WORK/rootfs', readonlyRootfs: true, args: ['true'] };
+  for (let i = 0; i < 5; i++) await rt.run(spec, 'ignore');
+  const t = [];
+  for (let i = 0; i < $RUNS; i++) { const s = performance.now(); await rt.run(spec, 'ignore'); t.push(performance.now() - s); }
+  t.sort((a, b) => a - b);
+  console.log(t[0].toFixed(2), t[Math.floor(t.length / 2)].toFixed(2));
+")
+read -r native_min native_med <<<"$native"
+
+# 1b. crun on the same rootfs; crun refuses this hybrid cgroup host unless the cgroup2 tree is hidden (as in shared/bench).
+cat >"$WORK/nocg2.sh" <<'SH'
+#!/bin/sh
+mount -t tmpfs -o size=4k tsbuild-bench-nocg2 /sys/fs/cgroup/unified
+exec "$@"
+SH
+chmod +x "$WORK/nocg2.sh"
+unshare -m --propagation private "$WORK/nocg2.sh" hyperfine -N --warmup 5 --runs "$RUNS" \
+  --prepare "crun delete -f tsbuild-bench" "crun run -b $WORK tsbuild-bench" \
+  --export-json "$WORK/crun.json" >/dev/null 2>&1
+read -r crun_min crun_med <<<"$(ms "$WORK/crun.json")"
+
+echo "| what | runs | min ms | median ms |"
+echo "|---|---|---|---|"
+echo "| NativeRuntime \`true\` (in process, cgroup + seccomp) | $RUNS | $native_min | $native_med |"
+echo "| \`crun run\` \`true\` (same rootfs, cgroup2 tree hidden) | $RUNS | $crun_min | $crun_med |"
+echo
+echo "NativeRuntime / crun (median): $(echo "scale=2; $native_med / $crun_med" | bc) (target <= 1.5)"
+echo
+
+# 2. The whole CLI against docker.
+ROOT="$WORK/store"
+node dist/cli/main.js --root "$ROOT" import "$FIXTURE/rootfs.tar" tsbuild-bench:latest >/dev/null
+hyperfine -N --warmup 3 --runs "$CLI_RUNS" \
+  "node dist/cli/main.js --root $ROOT run --rm tsbuild-bench:latest true" \
+  "node dist/cli/main.js run --rm $WORK/rootfs true" \
+  "node -e 0" \
+  "/usr/bin/docker run --rm --network none $DOCKER_IMAGE true" \
+  --export-json "$WORK/cli.json" >/dev/null 2>&1
+row() { jq -r ".results[$1] | \"\(.min * 1000 | round) \(.median * 1000 | round)\"" "$WORK/cli.json"; }
+read -r img_min img_med <<<"$(row 0)"
+read -r dir_min dir_med <<<"$(row 1)"
+read -r node_min node_med <<<"$(row 2)"
+read -r dock_min dock_med <<<"$(row 3)"
+echo "| what | runs | min ms | median ms |"
+echo "|---|---|---|---|"
+echo "| \`tsbuild run --rm IMAGE true\` (store image, overlay snapshot) | $CLI_RUNS | $img_min | $img_med |"
+echo "| \`tsbuild run --rm ROOTFS-DIR true\` | $CLI_RUNS | $dir_min | $dir_med |"
+echo "| \`node -e 0\` (Node's own start, for scale) | $CLI_RUNS | $node_min | $node_med |"
+echo "| \`docker run --rm --network none IMAGE true\` | $CLI_RUNS | $dock_min | $dock_med |"
+echo
+echo "tsbuild run IMAGE / docker run (median): $(echo "scale=2; $img_med / $dock_med" | bc) (target <= 0.33)"
