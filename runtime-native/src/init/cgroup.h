@@ -29,6 +29,9 @@ class Cgroup {
   // {"version":N,"memory":"dir",...} for the stats reader in TypeScript.
   std::string Describe() const;
   bool empty() const { return dirs_.empty(); }
+  int version() const { return version_; }
+  // (role, directory) pairs: "memory", "cpu", "cpuacct", "pids", "devices", "unified".
+  const std::vector<std::pair<std::string, std::string>>& dirs() const { return dirs_; }
   // Whether a device allow-list is in force (v1 devices controller); without one CAP_MKNOD must go.
   bool limits_devices() const { return devices_; }
 

@@ -60,6 +60,7 @@ struct HostTrees {
 // State carried from one step to the next.
 struct Context {
   const Spec* spec = nullptr;
+  const Cgroup* cgroup = nullptr;
   int sync_fd = -1;
   HostTrees host;
   UniqueFd staging;  // tmpfs on spec.mountpoint: holds root/ and the /etc files
@@ -283,6 +284,52 @@ Status MountDev(Context* c) {
   return Status();
 }
 
+// /sys/fs/cgroup as Docker shows it: on v1 a tmpfs with the container's own directory of
+// each hierarchy bound read-only; on v2 with a cgroup namespace, a fresh cgroup2 mount.
+Status MountCgroups(Context* c) {
+  const std::string step = "sys/fs/cgroup";
+  if (c->cgroup == nullptr || c->cgroup->empty()) return Status();
+  UniqueFd target(OpenInRoot(c->root.get(), "/sys/fs/cgroup", O_PATH | O_DIRECTORY));
+  if (!target.valid()) return Status();  // a sysfs without the directory: nothing to show
+  if (c->cgroup->version() == 2) {
+    if (!c->spec->ns_cgroup) return Status();
+    auto fs = NewFs("cgroup2", {}, MOUNT_ATTR_RDONLY | kNoSuidDevExec, step);
+    if (!fs.ok()) return fs.status();
+    return Attach(fs.value().get(), target.get(), step);
+  }
+  auto tmp = NewFs("tmpfs", {{"mode", "755"}, {"size", "64k"}}, kNoSuidDevExec, step);
+  if (!tmp.ok()) return tmp.status();
+  TSB_TRY(Attach(tmp.value().get(), target.get(), step));
+  for (const auto& d : c->cgroup->dirs()) {
+    if (mkdirat(tmp.value().get(), d.first.c_str(), 0755) < 0) return Errno(step, "mkdir " + d.first);
+    UniqueFd mp(openat(tmp.value().get(), d.first.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    auto tree = CloneTree(AT_FDCWD, d.second.c_str(), false, step);
+    if (!tree.ok()) return tree.status();
+    TSB_TRY(SetMountAttrs(tree.value().get(), MOUNT_ATTR_RDONLY | kNoSuidDevExec, 0, false, step));
+    TSB_TRY(Attach(tree.value().get(), mp.get(), step));
+  }
+  return SetMountAttrs(tmp.value().get(), MOUNT_ATTR_RDONLY, 0, false, step);
+}
+
+// Docker's sysctls for a container with its own network namespace.
+Status SetNetworkSysctls(Context* c) {
+  if (!c->spec->ns_net) return Status();
+  struct Sysctl {
+    const char* path;
+    const char* value;
+    bool in_userns;
+  };
+  const Sysctl sysctls[] = {{"/proc/sys/net/ipv4/ip_unprivileged_port_start", "0", true},
+                            {"/proc/sys/net/ipv4/ping_group_range", "0 2147483647", false}};
+  for (const Sysctl& s : sysctls) {
+    if (c->in_userns && !s.in_userns) continue;
+    UniqueFd fd(open(s.path, O_WRONLY | O_CLOEXEC));
+    if (!fd.valid()) continue;  // an older kernel without it
+    if (!WriteAll(fd.get(), s.value, strlen(s.value))) return Errno("sysctl", Format("write %s", s.path));
+  }
+  return Status();
+}
+
 Status MountSys(Context* c) {
   auto target = SpecialDir(c, "/sys", "sys");
   if (!target.ok()) return target.status();
@@ -293,7 +340,8 @@ Status MountSys(Context* c) {
   }
   auto fs = NewFs("sysfs", {}, MOUNT_ATTR_RDONLY | kNoSuidDevExec, "sys");
   if (!fs.ok()) return fs.status();
-  return Attach(fs.value().get(), target.value().get(), "sys");
+  TSB_TRY(Attach(fs.value().get(), target.value().get(), "sys"));
+  return MountCgroups(c);
 }
 
 Status MountSpecMounts(Context* c) {
@@ -687,6 +735,7 @@ Status Setup(Context* c) {
   auto cwd = MkdirAllInRoot(c->root.get(), c->spec->cwd, 0755, "cwd");
   if (!cwd.ok()) return cwd.status();
   TSB_TRY(PivotRoot(c));
+  TSB_TRY(SetNetworkSysctls(c));
   TSB_TRY(MaskAndProtect(c));
   TSB_TRY(SetHostnameAndNetwork(c));
   TSB_TRY(SetUpTerminal(c));
@@ -701,9 +750,10 @@ Status Setup(Context* c) {
 
 }  // namespace
 
-[[noreturn]] void ContainerMain(const Spec& spec, int sync_fd) {
+[[noreturn]] void ContainerMain(const Spec& spec, const Cgroup& cgroup, int sync_fd) {
   Context c;
   c.spec = &spec;
+  c.cgroup = &cgroup;
   c.sync_fd = sync_fd;
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   Status s = Setup(&c);

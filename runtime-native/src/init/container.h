@@ -4,13 +4,15 @@
 #define TSB_INIT_CONTAINER_H_
 
 #include "../spec.h"
+#include "cgroup.h"
 
 namespace tsb {
 
 // Runs in the child created by clone with the namespace flags. Waits for the
 // parent's "go" on sync_fd, sets up the container and execs the process. A set-up
 // failure is sent on sync_fd as {"type":"error",...} before exiting. Never returns.
-[[noreturn]] void ContainerMain(const Spec& spec, int sync_fd);
+// cgroup is the container's (already joined by the parent), shown read-only at /sys/fs/cgroup.
+[[noreturn]] void ContainerMain(const Spec& spec, const Cgroup& cgroup, int sync_fd);
 
 }  // namespace tsb
 

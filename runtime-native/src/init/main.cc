@@ -151,7 +151,7 @@ int Monitor(Spec spec) {
   if (pid == 0) {
     close(sync[0]);
     close(kControl);
-    ContainerMain(spec, sync[1]);
+    ContainerMain(spec, cgroup, sync[1]);
   }
   close(sync[1]);
   UniqueFd sync_fd(sync[0]);

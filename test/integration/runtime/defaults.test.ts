@@ -190,6 +190,16 @@ describe("Docker's default container", () => {
     expect(out.replace(/\r/g, '')).toContain('50 132\n');
   });
 
+  it("shows the container's own cgroup read-only at /sys/fs/cgroup and sets Docker's network sysctls", async () => {
+    const r = await capture(
+      sh(
+        'cat /sys/fs/cgroup/memory/memory.limit_in_bytes; echo 1 > /sys/fs/cgroup/memory/memory.limit_in_bytes || echo cg-ro; cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/net/ipv4/ping_group_range',
+        { resources: { memory: 64 * 1024 * 1024 } },
+      ),
+    );
+    expect(r.stdout).toBe(`${64 * 1024 * 1024}\ncg-ro\n0\n0\t2147483647\n`);
+  });
+
   it('starts in / by default and creates a missing working directory', async () => {
     const t = copyRootfs();
     try {
