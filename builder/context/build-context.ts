@@ -266,7 +266,7 @@ function mayHoldMatches(prefix: string[], rel: string): boolean {
 function markHardlinks(entries: ContextEntry[]): void {
   const seen = new Map<string, string>();
   for (const e of entries) {
-    if (e.type !== 'file') continue;
+    if (e.type !== 'file' || e.nlink < 2) continue;
     const key = `${e.dev}:${e.ino}`;
     const first = seen.get(key);
     if (first === undefined) seen.set(key, e.path);

@@ -26,6 +26,8 @@ export interface ContextEntry {
   hardlinkOf?: string;
   dev: bigint;
   ino: bigint;
+  /** Number of hard links. */
+  nlink: number;
   ctimeNs: bigint;
   /** `sha256:…` of the content, for regular files, once hashed. */
   digest?: string;
@@ -71,6 +73,7 @@ export function makeEntry(
     mtimeNs: st.mtimeNs,
     dev: st.dev,
     ino: st.ino,
+    nlink: Number(st.nlink),
     ctimeNs: st.ctimeNs,
   };
   if (type === 'char' || type === 'block') entry.rdev = Number(st.rdev);

@@ -80,7 +80,7 @@ function entryLine(e: ContextEntry): string {
 export async function hashSources(sources: readonly SelectedSource[], options: HashOptions = {}): Promise<HashResult> {
   const fs = options.fs ?? nodeContextFs;
   const cache: StatCache = options.statCache ?? new MemoryStatCache();
-  const racyNs = BigInt(Math.round((options.racyWindowMs ?? 100) * 1e6));
+  const racyNs = (options.racyWindowMs ?? 100) * 1e6;
   const threshold = options.streamThreshold ?? 1 << 20;
   const result: HashResult = { digest: '', files: 0, filesRead: 0, bytesRead: 0, cacheHits: 0 };
 
@@ -98,16 +98,16 @@ export async function hashSources(sources: readonly SelectedSource[], options: H
       path: e.absPath,
       dev: e.dev,
       ino: e.ino,
-      size: BigInt(e.size),
+      size: e.size,
       mtimeNs: e.mtimeNs,
       ctimeNs: e.ctimeNs,
     });
-    if (hit && hit.hashedAtNs - e.ctimeNs > racyNs) {
+    if (hit && hit.hashedAtNs - Number(e.ctimeNs) > racyNs) {
       e.digest = hit.digest;
       result.cacheHits++;
       continue;
     }
-    const key = `${e.dev}:${e.ino}`;
+    const key = e.nlink > 1 ? `${e.dev}:${e.ino}` : e.absPath;
     const group = toRead.get(key);
     if (group) group.push(e);
     else toRead.set(key, [e]);
@@ -126,7 +126,7 @@ export async function hashSources(sources: readonly SelectedSource[], options: H
         path: e.absPath,
         dev: e.dev,
         ino: e.ino,
-        size: BigInt(e.size),
+        size: e.size,
         mtimeNs: e.mtimeNs,
         ctimeNs: e.ctimeNs,
         digest,
@@ -165,11 +165,18 @@ export async function hashSources(sources: readonly SelectedSource[], options: H
   cache.flush();
 
   const hash = createHash('sha256');
+  let text = '';
   for (const s of sources) {
-    hash.update(`source ${JSON.stringify(s.path)}${s.parents ? ' parents' : ''}\n`);
-    hash.update(entryLine(s.root));
-    for (const e of s.entries) hash.update(entryLine(e));
+    text += `source ${JSON.stringify(s.path)}${s.parents ? ' parents' : ''}\n${entryLine(s.root)}`;
+    for (const e of s.entries) {
+      text += entryLine(e);
+      if (text.length > 1 << 16) {
+        hash.update(text);
+        text = '';
+      }
+    }
   }
+  hash.update(text);
   result.digest = `sha256:${hash.digest('hex')}`;
   return result;
 }

@@ -7,9 +7,15 @@ export interface StatKey {
   path: string;
   dev: bigint;
   ino: bigint;
-  size: bigint;
+  size: number;
   mtimeNs: bigint;
   ctimeNs: bigint;
+}
+
+/** A cached digest, and when its content was read (ns since the epoch, as a double). */
+export interface StatHit {
+  digest: string;
+  hashedAtNs: number;
 }
 
 export interface StatRecord extends StatKey {
@@ -25,7 +31,7 @@ export interface StatRecord extends StatKey {
  * file system's timestamp granularity could otherwise keep the same stat.
  */
 export interface StatCache {
-  get(key: StatKey): StatRecord | undefined;
+  get(key: StatKey): StatHit | undefined;
   /** Optionally loads every record under a directory at once, before many `get`s there. */
   preload?(dir: string): void;
   /** Stores records; implementations may buffer until `flush`. */
@@ -46,9 +52,9 @@ function sameKey(a: StatKey, b: StatKey): boolean {
 /** A stat cache that lives as long as the object (used when no store root is given). */
 export class MemoryStatCache implements StatCache {
   private readonly records = new Map<string, StatRecord>();
-  get(key: StatKey): StatRecord | undefined {
+  get(key: StatKey): StatHit | undefined {
     const r = this.records.get(key.path);
-    return r && sameKey(r, key) ? r : undefined;
+    return r && sameKey(r, key) ? { digest: r.digest, hashedAtNs: Number(r.hashedAtNs) } : undefined;
   }
   put(records: readonly StatRecord[]): void {
     for (const r of records) this.records.set(r.path, r);
@@ -75,14 +81,15 @@ export const contextSchema = {
   ],
 };
 
+/** A row as read back: integers as doubles (ns values lose their last bits, the same way on both sides). */
 interface Row {
-  dev: bigint;
-  ino: bigint;
-  size: bigint;
-  mtime_ns: bigint;
-  ctime_ns: bigint;
+  dev: number;
+  ino: number;
+  size: number;
+  mtime_ns: number;
+  ctime_ns: number;
   digest: string;
-  hashed_at_ns: bigint;
+  hashed_at_ns: number;
 }
 
 /** The store's persistent stat cache, in `tsbuild.db`; safe to share between processes. */
@@ -97,14 +104,12 @@ export class SqliteStatCache implements StatCache {
   constructor(db: Database) {
     this.db = db;
     migrate(db, contextSchema);
-    this.select = db
-      .prepare('SELECT dev, ino, size, mtime_ns, ctime_ns, digest, hashed_at_ns FROM context_stat_cache WHERE path = ?')
-      .safeIntegers(true);
-    this.range = db
-      .prepare(
-        'SELECT path, dev, ino, size, mtime_ns, ctime_ns, digest, hashed_at_ns FROM context_stat_cache WHERE path > ? AND path < ?',
-      )
-      .safeIntegers(true);
+    this.select = db.prepare(
+      'SELECT dev, ino, size, mtime_ns, ctime_ns, digest, hashed_at_ns FROM context_stat_cache WHERE path = ?',
+    );
+    this.range = db.prepare(
+      'SELECT path, dev, ino, size, mtime_ns, ctime_ns, digest, hashed_at_ns FROM context_stat_cache WHERE path > ? AND path < ?',
+    );
     this.upsert = db.prepare(
       `INSERT INTO context_stat_cache (path, dev, ino, size, mtime_ns, ctime_ns, digest, hashed_at_ns)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -123,20 +128,19 @@ export class SqliteStatCache implements StatCache {
     this.loaded = loaded;
   }
 
-  get(key: StatKey): StatRecord | undefined {
+  get(key: StatKey): StatHit | undefined {
     const row = this.loaded?.get(key.path) ?? (this.select.get(key.path) as Row | undefined);
-    if (!row) return undefined;
-    const r: StatRecord = {
-      path: key.path,
-      dev: row.dev,
-      ino: row.ino,
-      size: row.size,
-      mtimeNs: row.mtime_ns,
-      ctimeNs: row.ctime_ns,
-      digest: row.digest,
-      hashedAtNs: row.hashed_at_ns,
-    };
-    return sameKey(r, key) ? r : undefined;
+    if (
+      !row ||
+      row.size !== key.size ||
+      row.mtime_ns !== Number(key.mtimeNs) ||
+      row.ctime_ns !== Number(key.ctimeNs) ||
+      row.ino !== Number(BigInt.asIntN(64, key.ino)) ||
+      row.dev !== Number(BigInt.asIntN(64, key.dev))
+    ) {
+      return undefined;
+    }
+    return { digest: row.digest, hashedAtNs: row.hashed_at_ns };
   }
 
   put(records: readonly StatRecord[]): void {
