@@ -3,7 +3,7 @@ import { cleanPath, contextRelative } from './clean-path.js';
 import { type ContextEntry, makeEntry } from './context-entry.js';
 import { type ContextFs, nodeContextFs, yielder } from './context-fs.js';
 import { ContextView, childState, type FilterState, OPEN_STATE } from './context-view.js';
-import { ContextError } from './errors.js';
+import { ContextError, isMissing } from './errors.js';
 import { compileGlob, hasWildcards } from './go-glob.js';
 import { type MatchInfo, NO_MATCH_INFO, PatternMatcher } from './pattern-matcher.js';
 
@@ -137,9 +137,16 @@ export class BuildContext {
   /** A directory's entries with their lstat results, in name order. */
   private listStats(real: string): Listed[] {
     const view = this.view;
-    return view
-      .list(real)
-      .map((name) => ({ name, st: view.fs.lstat(view.abs(real === '.' ? name : `${real}/${name}`)) }));
+    const out: Listed[] = [];
+    for (const name of view.list(real)) {
+      try {
+        out.push({ name, st: view.fs.lstat(view.abs(real === '.' ? name : `${real}/${name}`)) });
+      } catch (err) {
+        // Removed since the directory was listed: as fsutil, leave it out.
+        if (!isMissing(err)) throw err;
+      }
+    }
+    return out;
   }
 
   /** One matched path: follow it, and list it when it is a directory. */

@@ -9,6 +9,7 @@ import {
   readSync,
 } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { ContextError, contextReadError, isMissing } from './errors.js';
 
 /**
  * The file-system calls the context layer makes, so that tests can count
@@ -66,5 +67,29 @@ export function yielder(budgetMs = 10): () => Promise<void> | undefined {
         resolve();
       }),
     );
+  };
+}
+
+/**
+ * Wraps a ContextFs so that any failure other than a missing path becomes a
+ * `TSB_CONTEXT_READ` error naming the path; a missing path keeps its ENOENT.
+ */
+export function guardFs(fs: ContextFs): ContextFs {
+  const guard =
+    <A extends unknown[], R>(op: string, fn: (path: string, ...rest: A) => R) =>
+    (path: string, ...rest: A): R => {
+      try {
+        return fn(path, ...rest);
+      } catch (err) {
+        if (isMissing(err) || err instanceof ContextError) throw err;
+        throw contextReadError(op, path, err);
+      }
+    };
+  return {
+    lstat: guard('stat', (p) => fs.lstat(p)),
+    readdir: guard('list', (p) => fs.readdir(p)),
+    readlink: guard('read link', (p) => fs.readlink(p)),
+    readChunks: guard('read', (p, onChunk: (chunk: Buffer) => void) => fs.readChunks(p, onChunk)),
+    createReadStream: (p) => fs.createReadStream(p),
   };
 }

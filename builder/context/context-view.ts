@@ -1,6 +1,6 @@
 import type { BigIntStats } from 'node:fs';
-import type { ContextFs } from './context-fs.js';
-import { ContextError } from './errors.js';
+import { type ContextFs, guardFs } from './context-fs.js';
+import { ContextError, isMissing } from './errors.js';
 import { type MatchInfo, NO_MATCH_INFO, type PatternMatcher } from './pattern-matcher.js';
 
 /**
@@ -48,11 +48,6 @@ export function compareNames(a: string, b: string): number {
   return a.length - b.length;
 }
 
-function isMissing(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
 const MAX_LINKS = 255;
 
 /**
@@ -70,7 +65,7 @@ export class ContextView {
 
   constructor(root: string, fs: ContextFs, ignore: PatternMatcher | undefined) {
     this.root = root;
-    this.fs = fs;
+    this.fs = guardFs(fs);
     this.ignore = ignore && !ignore.empty ? ignore : undefined;
   }
 

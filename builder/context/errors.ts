@@ -28,3 +28,17 @@ export class DockerignoreError extends ContextError {
     this.line = line;
   }
 }
+
+/**
+ * A context file that exists but cannot be read (permissions, I/O): `TSB_CONTEXT_READ`, naming the path.
+ * A missing file is not this error: callers treat it as absent.
+ */
+export function contextReadError(op: string, path: string, err: unknown): ContextError {
+  const e = err as NodeJS.ErrnoException;
+  return new ContextError('TSB_CONTEXT_READ', `cannot ${op} ${path}: ${e.code ?? e.message}`, { cause: err });
+}
+
+export function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}

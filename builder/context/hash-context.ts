@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { BuildContext, SelectedSource } from './build-context.js';
 import type { ContextEntry } from './context-entry.js';
 import { type ContextFs, nodeContextFs, yielder } from './context-fs.js';
+import { contextReadError } from './errors.js';
 import { MemoryStatCache, type StatCache, type StatRecord } from './stat-cache.js';
 
 export interface HashOptions {
@@ -34,7 +35,12 @@ export interface HashResult {
 /** The `sha256:…` digest of a small file's content, read synchronously. */
 export function digestSmallFile(path: string, fs: ContextFs = nodeContextFs): { digest: string; bytes: number } {
   const hash = createHash('sha256');
-  const bytes = fs.readChunks(path, (chunk) => hash.update(chunk));
+  let bytes: number;
+  try {
+    bytes = fs.readChunks(path, (chunk) => hash.update(chunk));
+  } catch (err) {
+    throw contextReadError('read', path, err);
+  }
   return { digest: `sha256:${hash.digest('hex')}`, bytes };
 }
 
@@ -48,9 +54,13 @@ export async function digestFile(
   if (size <= streamThreshold) return digestSmallFile(path, fs);
   const hash = createHash('sha256');
   let bytes = 0;
-  for await (const chunk of fs.createReadStream(path)) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
+  try {
+    for await (const chunk of fs.createReadStream(path)) {
+      hash.update(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+    }
+  } catch (err) {
+    throw contextReadError('read', path, err);
   }
   return { digest: `sha256:${hash.digest('hex')}`, bytes };
 }

@@ -81,6 +81,9 @@ export const contextSchema = {
   ],
 };
 
+/** dev, ino, size, mtime_ns, ctime_ns, digest, hashed_at_ns, path. */
+type RawRow = [number, number, number, number, number, string, number, string];
+
 /** A row as read back: integers as doubles (ns values lose their last bits, the same way on both sides). */
 interface Row {
   dev: number;
@@ -99,7 +102,7 @@ export class SqliteStatCache implements StatCache {
   private readonly upsert: BetterSqlite3.Statement<unknown[]>;
   private pending: StatRecord[] = [];
   private readonly range: BetterSqlite3.Statement<unknown[]>;
-  private loaded: Map<string, Row> | undefined;
+  private loaded: Map<string, RawRow> | undefined;
 
   constructor(db: Database) {
     this.db = db;
@@ -107,9 +110,11 @@ export class SqliteStatCache implements StatCache {
     this.select = db.prepare(
       'SELECT dev, ino, size, mtime_ns, ctime_ns, digest, hashed_at_ns FROM context_stat_cache WHERE path = ?',
     );
-    this.range = db.prepare(
-      'SELECT path, dev, ino, size, mtime_ns, ctime_ns, digest, hashed_at_ns FROM context_stat_cache WHERE path > ? AND path < ?',
-    );
+    this.range = db
+      .prepare(
+        'SELECT dev, ino, size, mtime_ns, ctime_ns, digest, hashed_at_ns, path FROM context_stat_cache WHERE path > ? AND path < ?',
+      )
+      .raw(true);
     this.upsert = db.prepare(
       `INSERT INTO context_stat_cache (path, dev, ino, size, mtime_ns, ctime_ns, digest, hashed_at_ns)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -120,27 +125,29 @@ export class SqliteStatCache implements StatCache {
   }
 
   preload(dir: string): void {
-    const loaded = new Map<string, Row>();
+    const loaded = new Map<string, RawRow>();
     // Every path below `dir/` sorts between `dir/` and `dir0` ('0' follows '/').
-    for (const row of this.range.iterate(`${dir}/`, `${dir}0`) as Iterable<Row & { path: string }>) {
-      loaded.set(row.path, row);
-    }
+    for (const row of this.range.all(`${dir}/`, `${dir}0`) as RawRow[]) loaded.set(row[7], row);
     this.loaded = loaded;
   }
 
   get(key: StatKey): StatHit | undefined {
-    const row = this.loaded?.get(key.path) ?? (this.select.get(key.path) as Row | undefined);
+    let row: RawRow | undefined = this.loaded?.get(key.path);
+    if (!row) {
+      const r = this.select.get(key.path) as Row | undefined;
+      if (r) row = [r.dev, r.ino, r.size, r.mtime_ns, r.ctime_ns, r.digest, r.hashed_at_ns, key.path];
+    }
     if (
       !row ||
-      row.size !== key.size ||
-      row.mtime_ns !== Number(key.mtimeNs) ||
-      row.ctime_ns !== Number(key.ctimeNs) ||
-      row.ino !== Number(BigInt.asIntN(64, key.ino)) ||
-      row.dev !== Number(BigInt.asIntN(64, key.dev))
+      row[2] !== key.size ||
+      row[3] !== Number(key.mtimeNs) ||
+      row[4] !== Number(key.ctimeNs) ||
+      row[1] !== Number(BigInt.asIntN(64, key.ino)) ||
+      row[0] !== Number(BigInt.asIntN(64, key.dev))
     ) {
       return undefined;
     }
-    return { digest: row.digest, hashedAtNs: row.hashed_at_ns };
+    return { digest: row[5], hashedAtNs: row[6] };
   }
 
   put(records: readonly StatRecord[]): void {

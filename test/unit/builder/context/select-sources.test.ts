@@ -230,6 +230,25 @@ describe('COPY source selection', () => {
     expect(s?.root.uid).toBe(process.getuid?.() ?? 0);
   });
 
+  it('an unreadable directory is TSB_CONTEXT_READ naming it; a file removed meanwhile is left out', async () => {
+    tree({ 'd/a': 'a', 'd/b': 'b' });
+    const failing: ContextFs = {
+      ...nodeContextFs,
+      readdir: (p) => {
+        if (p.endsWith('/d')) throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
+        return nodeContextFs.readdir(p);
+      },
+    };
+    const err = await new BuildContext(dir, { fs: failing }).select(['d']).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'TSB_CONTEXT_READ', message: `cannot list ${join(dir, 'd')}: EIO` });
+    const racing: ContextFs = {
+      ...nodeContextFs,
+      readdir: (p) => [...nodeContextFs.readdir(p), 'vanished'],
+    };
+    const [s] = await new BuildContext(dir, { fs: racing }).select(['d']);
+    expect(s?.entries.map((e) => e.path)).toEqual(['a', 'b']);
+  });
+
   it('lists only what the sources need', async () => {
     tree({ 'want/a': 'a', 'big/1': '1', 'big/2': '2', 'big/deeper/3': '3' });
     const listed: string[] = [];
