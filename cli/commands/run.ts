@@ -34,31 +34,14 @@ export const runCommand: CommandModule<GlobalOptions, RunArgs> = {
   // IMAGE and COMMAND are read from the rest of the line: options after IMAGE belong to the command.
   command: 'run [image] [command..]',
   describe: 'Run a command in a new container',
+  // The options are read by parseRunArgs (Docker stops at IMAGE) and `run --help` prints RUN_HELP:
+  // yargs lays out (and word-wraps) a command's help on every run, which would cost ~50 ms here.
   builder: (y: Argv<GlobalOptions>) =>
-    y
-      .parserConfiguration({ 'halt-at-non-option': true, 'populate--': false, 'unknown-options-as-args': true })
-      .positional('image', { type: 'string', describe: 'Image reference, or a rootfs directory' })
-      .positional('command', { type: 'string', array: true, describe: 'Command and arguments' })
-      .option('rm', { type: 'boolean', describe: 'Remove the container when it exits' })
-      .option('interactive', { alias: 'i', type: 'boolean', describe: 'Keep STDIN open' })
-      .option('tty', { alias: 't', type: 'boolean', describe: 'Allocate a pseudo-TTY' })
-      .option('env', { alias: 'e', type: 'string', array: true, describe: 'Set environment variables' })
-      .option('env-file', { type: 'string', array: true, describe: 'Read in a file of environment variables' })
-      .option('workdir', { alias: 'w', type: 'string', describe: 'Working directory inside the container' })
-      .option('user', { alias: 'u', type: 'string', describe: 'Username or UID (format: <name|uid>[:<group|gid>])' })
-      .option('volume', { alias: 'v', type: 'string', array: true, describe: 'Bind mount a volume (/host:/ctr[:ro])' })
-      .option('network', { type: 'string', choices: ['none', 'host'], describe: 'Network mode (default none)' })
-      .option('entrypoint', { type: 'string', describe: 'Overwrite the default ENTRYPOINT of the image' })
-      .option('memory', { alias: 'm', type: 'string', describe: 'Memory limit' })
-      .option('memory-swap', { type: 'string', describe: "Swap limit equal to memory plus swap: '-1' for unlimited" })
-      .option('cpus', { type: 'string', describe: 'Number of CPUs' })
-      .option('pids-limit', { type: 'number', describe: 'Tune container pids limit (-1 for unlimited)' })
-      .option('hostname', { alias: 'h', type: 'string', describe: 'Container host name' })
-      .option('init', {
-        type: 'boolean',
-        describe: 'Run an init inside the container that forwards signals and reaps processes',
-      })
-      .option('read-only', { type: 'boolean', describe: "Mount the container's root filesystem as read only" }),
+    y.parserConfiguration({
+      'halt-at-non-option': true,
+      'populate--': false,
+      'unknown-options-as-args': true,
+    }) as Argv<RunArgs>,
   handler: async (args) => {
     setErrorExitCode(125);
     // With halt-at-non-option yargs stops at the word "run" itself: `_` holds the command
@@ -66,6 +49,10 @@ export const runCommand: CommandModule<GlobalOptions, RunArgs> = {
     const raw = (args._ as (string | number)[]).map(String);
     if (raw[0] === 'run') raw.shift();
     if (raw[0] === 'run') raw.shift();
+    if (raw[0] === '--help') {
+      process.stdout.write(`${RUN_HELP}\n`);
+      return;
+    }
     const parsed = parseRunArgs(raw);
     Object.assign(args, parsed.options);
     if (parsed.image === undefined || parsed.image === '') {
@@ -164,6 +151,31 @@ async function withImage<T>(
     await sn.remove(key);
   }
 }
+
+const RUN_HELP = `Usage: tsbuild run [OPTIONS] IMAGE [COMMAND] [ARG...]
+
+Run a command in a new container
+
+Options:
+      --rm                 Remove the container when it exits
+  -i, --interactive        Keep STDIN open
+  -t, --tty                Allocate a pseudo-TTY
+  -e, --env list           Set environment variables (KEY=value, or KEY to pass the caller's)
+      --env-file list      Read in a file of environment variables
+  -w, --workdir string     Working directory inside the container
+  -u, --user string        Username or UID (format: <name|uid>[:<group|gid>])
+  -v, --volume list        Bind mount a volume (/host:/container[:ro])
+      --network string     Network mode: none (default) or host
+      --entrypoint string  Overwrite the default ENTRYPOINT of the image
+  -m, --memory bytes       Memory limit (e.g. 64m)
+      --memory-swap bytes  Memory plus swap limit: '-1' for unlimited swap
+      --cpus decimal       Number of CPUs
+      --pids-limit int     Tune container pids limit (-1 for unlimited)
+  -h, --hostname string    Container host name
+      --init               Run an init inside the container that forwards signals and reaps processes
+      --read-only          Mount the container's root filesystem as read only
+
+IMAGE is an image of the store, or a directory holding a root filesystem.`;
 
 const VALUE_OPTIONS: Record<string, keyof RunArgs> = {
   e: 'env',

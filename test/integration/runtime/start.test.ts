@@ -21,4 +21,13 @@ describe('NativeRuntime start', () => {
     expect(r.stdout).toBe('out\n');
     expect(r.stderr).toBe('err\n');
   });
+
+  it('runs several containers at once from one process', async () => {
+    const runs = Array.from({ length: 6 }, (_, i) => capture(sh(`echo ${i}; exit ${i}`)));
+    const results = await Promise.all(runs);
+    results.forEach((r, i) => {
+      expect(r.exitCode).toBe(i);
+      expect(r.stdout).toBe(`${i}\n`);
+    });
+  });
 });
