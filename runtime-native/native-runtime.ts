@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, statfsSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { constants, tmpdir } from 'node:os';
+import { constants, hostname as osHostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ReadStream } from 'node:tty';
@@ -135,7 +135,8 @@ export class NativeRuntime {
   private toWire(spec: RunSpec, id: string): WireSpec {
     const rootless = (process.getuid?.() ?? 0) !== 0;
     const network = spec.network ?? 'none';
-    const hostname = spec.hostname ?? id;
+    // Docker: the host's name with the host's network, else the container's id.
+    const hostname = spec.hostname ?? (network === 'host' ? osHostname() : id);
     const ns = spec.namespaces ?? {};
     const userns = ns.user ?? rootless;
     const namespaces = ['mount'];

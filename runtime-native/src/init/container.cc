@@ -677,6 +677,15 @@ Status BecomeProcess(Context* c) {
     }
     c->pty_slave.reset();
   }
+  // Pipes and sockets given as stdio belong to the process's user, so that it can reopen
+  // them (/dev/stdout) as runc's fixStdioPermissions does; terminals and files are left alone.
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) && fchown(fd, s.uid, s.gid) < 0 &&
+        errno != EINVAL && errno != EPERM) {
+      return Errno("stdio", Format("chown fd %d", fd));
+    }
+  }
   if (s.seccomp) TSB_TRY(InstallSeccompFilter());
   TSB_TRY(SwitchUser(c));
   TSB_TRY(EnterCwd(c));

@@ -226,6 +226,8 @@ describe("Docker's default container", () => {
     const none = await capture(sh('ls /sys/class/net; cat /sys/class/net/lo/flags'));
     expect(none.stdout).toBe('lo\n0x9\n');
     const host = await capture(sh('ls /sys/class/net', { network: 'host' }));
+    const named = await capture(sh('hostname', { network: 'host' }));
+    expect(named.stdout).toBe(`${(await import('node:os')).hostname()}\n`);
     const hostIfs = (await import('node:fs')).readdirSync('/sys/class/net').sort();
     expect(host.stdout.trim().split('\n').sort()).toEqual(hostIfs);
   });
@@ -265,6 +267,10 @@ describe("Docker's default container", () => {
       sh('id; grep ^Groups /proc/self/status', { user: { uid: 1000, gid: 1000, additionalGids: [10, 1000] } }),
     );
     expect(r.stdout).toBe('uid=1000(app) gid=1000(app) groups=10,1000(app)\nGroups:\t10 1000 \n');
+    const reopen = await capture(
+      sh('echo to-stdout > /dev/stdout; echo to-stderr > /dev/stderr', { user: { uid: 1000, gid: 1000 } }),
+    );
+    expect(reopen).toMatchObject({ exitCode: 0, stdout: 'to-stdout\n', stderr: 'to-stderr\n' });
     const root = await capture(sh('grep ^Groups /proc/self/status'));
     expect(root.stdout).toBe('Groups:\t0 \n');
   });
