@@ -83,8 +83,8 @@ run_case() {
   mdc=$(printf '%s\n' "${dc[@]}" | median); mdl=$(printf '%s\n' "${dl[@]}" | median)
   mtg=$(printf '%s\n' "${tg[@]}" | median); mtn=$(printf '%s\n' "${tn[@]}" | median)
   mug=$(printf '%s\n' "${ug[@]}" | median); mun=$(printf '%s\n' "${un[@]}" | median)
-  printf '%-7s commit: docker %.2fs | tsbuild gzip %.2fs (x%.2f, blob %s MB, peak RSS %s MB) | tsbuild tar %.2fs (x%.2f)\n' \
-    "$label" "$mdc" "$mtg" "$(echo "$mdc / $mtg" | bc -l)" "$((size_g / 1048576))" "$rss_c" "$mtn" "$(echo "$mdc / $mtn" | bc -l)"
+  printf '%-7s commit: docker %.2fs | tsbuild gzip %.2fs (x%.2f, blob %.1f MB, peak RSS %s MB) | tsbuild tar %.2fs (x%.2f)\n' \
+    "$label" "$mdc" "$mtg" "$(echo "$mdc / $mtg" | bc -l)" "$(echo "$size_g / 1048576" | bc -l)" "$rss_c" "$mtn" "$(echo "$mdc / $mtn" | bc -l)"
   printf '%-7s unpack: docker load %.2fs | tsbuild gzip %.2fs (x%.2f, peak RSS %s MB) | tsbuild tar %.2fs (x%.2f)\n' \
     "$label" "$mdl" "$mug" "$(echo "$mdl / $mug" | bc -l)" "$rss_u" "$mun" "$(echo "$mdl / $mun" | bc -l)"
 }
