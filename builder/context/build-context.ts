@@ -1,4 +1,5 @@
 import type { BigIntStats } from 'node:fs';
+import { resolve } from 'node:path';
 import { cleanPath, contextRelative } from './clean-path.js';
 import { type ContextEntry, makeEntry } from './context-entry.js';
 import { type ContextFs, nodeContextFs, yielder } from './context-fs.js';
@@ -69,7 +70,7 @@ export class BuildContext {
   private readonly preserveOwnership: boolean;
 
   constructor(dir: string, options: BuildContextOptions = {}) {
-    this.dir = dir.length > 1 ? dir.replace(/\/+$/, '') : dir;
+    this.dir = resolve(dir);
     this.view = new ContextView(this.dir, options.fs ?? nodeContextFs, options.ignore);
     this.preserveOwnership = options.preserveOwnership ?? false;
   }
@@ -104,7 +105,7 @@ export class BuildContext {
     const base = this.view.resolve(baseRel, true);
     const matches: string[] = [];
     if (base?.stats.isDirectory()) {
-      const maxDepth = glob.maxSlashes;
+      const maxDepth = glob.depth;
       const pause = yielder();
       const walk = async (realDir: string, relDir: string, depth: number): Promise<void> => {
         await pause();

@@ -70,7 +70,8 @@ export class ContextView {
   }
 
   abs(rel: string): string {
-    return rel === '.' ? this.root : `${this.root}/${rel}`;
+    if (rel === '.') return this.root;
+    return this.root === '/' ? `/${rel}` : `${this.root}/${rel}`;
   }
 
   /** Sorted names in a directory of the context (not filtered). */

@@ -170,14 +170,13 @@ export class GoGlob {
     return this.tokens.every((t) => t.kind === 'literal');
   }
 
-  /** The most `/` characters a matching name can contain (a class may match `/`). */
-  get maxSlashes(): number {
-    let n = 0;
-    for (const t of this.tokens) {
-      if (t.kind === 'literal' && t.char === SLASH) n++;
-      else if (t.kind === 'class' && matchOne(t, SLASH)) n++;
-    }
-    return n;
+  /**
+   * The `/` characters of the pattern itself: how deep below its base a COPY
+   * wildcard looks. Like BuildKit, selection compares paths element by
+   * element, so a class that could match `/` never spans two elements.
+   */
+  get depth(): number {
+    return this.tokens.filter((t) => t.kind === 'literal' && t.char === SLASH).length;
   }
 
   /**

@@ -201,6 +201,12 @@ const COPY_CASES: CopyCase[] = [
     roots: '/dst',
   },
   {
+    name: 'a class never spans two path elements: a[^x]b does not select a/b',
+    files: { 'a/b': 'AB', acb: 'C', axb: 'X' },
+    copies: [{ args: ['a[^x]b', '/dst/'] }],
+    roots: '/dst',
+  },
+  {
     name: 'a class and a ? in a source',
     files: { a1: '1', a2: '2', b1: '3', a10: '4' },
     copies: [{ args: ['a?', '/q/'] }, { args: ['[ab]1', '/c/'] }],

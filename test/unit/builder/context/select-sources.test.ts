@@ -99,6 +99,11 @@ describe('COPY source selection', () => {
     expect((await ctx().select(['b/*'])).map((s) => s.path)).toEqual(['b/c', 'b/x']);
   });
 
+  it('a class never spans two path elements (as BuildKit selects)', async () => {
+    tree({ 'a/b': 'ab', acb: 'c' });
+    expect((await ctx().select(['a[^x]b'])).map((s) => s.path)).toEqual(['acb']);
+  });
+
   it('a matching directory is selected whole and not searched further', async () => {
     tree({ 'app1/x': '1', 'app2/y': '2', 'lib/z': '3' });
     expect(summary(await ctx().select(['app*']))).toEqual([
