@@ -3,6 +3,18 @@
  * anything else is internal.
  */
 export * from './errors.js';
-export * from './parser/index.js';
 export * from './image/index.js';
+export * from './parser/index.js';
+export {
+  Container,
+  type ContainerStats,
+  NativeRuntime,
+  type RunContainerOptions,
+  type RunFlags,
+  type RunResult,
+  type RunSpec,
+  RuntimeError,
+  resolveUser,
+  runContainer,
+} from './runtime-native/index.js';
 export * from './snapshotter/index.js';
