@@ -93,7 +93,7 @@ function simulate(copies: Array<{ selected: SelectedSource[]; dest: string; work
           ? 'D'
           : e.type === 'symlink'
             ? `L ${e.linkTarget}`
-            : `F ${readFileSync(e.absPath, 'utf8').trim()}`;
+            : `F ${readFileSync(e.absPath, 'utf8').trim().split('\n')[0]}`;
       if (!contents) {
         tree.set(target, describe(s.root));
         return;
@@ -207,6 +207,25 @@ const COPY_CASES: CopyCase[] = [
     roots: '/dst',
   },
   {
+    name: 'a wildcard match that is a symlink to a directory copies its contents',
+    files: { 'dir/x': 'X', 'dir/sub/y': 'Y' },
+    links: { ldir: 'dir' },
+    copies: [{ args: ['l*', '/dst/'] }],
+    roots: '/dst',
+  },
+  {
+    name: '* matches dot files; directories and files mix',
+    files: { '.hidden': 'H', 'd1/x': 'X', d2: 'D2' },
+    copies: [{ args: ['*', '/all/'] }, { args: ['d*', '/d/'] }],
+    roots: '/all /d',
+  },
+  {
+    name: 'an empty directory source, and a source with a trailing slash',
+    files: { 'dir/x': 'X' },
+    copies: [{ args: ['empty', '/e/'] }, { args: ['dir/', '/t'] }],
+    roots: '/e /t',
+  },
+  {
     name: 'a class and a ? in a source',
     files: { a1: '1', a2: '2', b1: '3', a10: '4' },
     copies: [{ args: ['a?', '/q/'] }, { args: ['[ab]1', '/c/'] }],
@@ -217,6 +236,7 @@ const COPY_CASES: CopyCase[] = [
 describe('COPY source selection and placement against docker', () => {
   it.each(COPY_CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     for (const [p, content] of Object.entries(c.files)) write(p, content);
+    if (c.copies.some((copy) => copy.args.includes('empty'))) mkdirSync(join(dir, 'empty'));
     for (const [p, target] of Object.entries(c.links ?? {})) symlinkSync(target, join(dir, p));
     if (c.ignore !== undefined) writeFileSync(join(dir, '.dockerignore'), c.ignore);
     let dockerfile = 'FROM tsbuild-busybox\n';
