@@ -118,7 +118,14 @@ export class ContextView {
     if (known === undefined) {
       known = this.list(rel).some((name) => {
         const child = rel === '.' ? name : `${rel}/${name}`;
-        return this.visible(child, this.fs.lstat(this.abs(child)).isDirectory());
+        let isDir: boolean;
+        try {
+          isDir = this.fs.lstat(this.abs(child)).isDirectory();
+        } catch (err) {
+          if (isMissing(err)) return false;
+          throw err;
+        }
+        return this.visible(child, isDir);
       });
       this.nonEmpty.set(rel, known);
     }

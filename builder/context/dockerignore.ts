@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { cleanPath } from './clean-path.js';
+import { cleanPath, trimSpace } from './clean-path.js';
 import { ContextError, DockerignoreError, GlobPatternError } from './errors.js';
 import { PathPattern, PatternMatcher } from './pattern-matcher.js';
 
@@ -32,10 +32,10 @@ export function readIgnoreLines(text: string): IgnoreLine[] {
     let line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (i === 0 && line.startsWith('\uFEFF')) line = line.slice(1);
     if (line.startsWith('#')) return;
-    let pattern = line.trim();
+    let pattern = trimSpace(line);
     if (pattern === '') return;
     const invert = pattern.startsWith('!');
-    if (invert) pattern = pattern.slice(1).trim();
+    if (invert) pattern = trimSpace(pattern.slice(1));
     if (pattern.length > 0) {
       pattern = cleanPath(pattern);
       if (pattern.length > 1 && pattern.startsWith('/')) pattern = pattern.slice(1);

@@ -1,4 +1,4 @@
-import { cleanPath } from './clean-path.js';
+import { cleanPath, trimSpace } from './clean-path.js';
 import { GlobPatternError } from './errors.js';
 import { type GlobToken, tokenizeGlob } from './go-glob.js';
 
@@ -48,7 +48,7 @@ export class PathPattern {
 
   /** Compiles one pattern; throws `GlobPatternError` for a malformed one, or for a lone `!`. */
   constructor(raw: string) {
-    let p = cleanPath(raw.trim());
+    let p = cleanPath(trimSpace(raw));
     let exclusion = false;
     if (p.startsWith('!')) {
       if (p.length === 1) {
@@ -147,7 +147,7 @@ export class PatternMatcher {
     this.patterns = [];
     for (const p of patterns) {
       if (typeof p === 'string') {
-        if (p.trim() === '') continue;
+        if (trimSpace(p) === '') continue;
         this.patterns.push(new PathPattern(p));
       } else this.patterns.push(p);
     }

@@ -52,6 +52,10 @@ describe('.dockerignore parsing', () => {
     ]);
   });
 
+  it('trims spaces as Go does: U+0085 and NBSP are spaces, U+FEFF after the first line is not', () => {
+    expect(readIgnoreLines('\u0085a\u00a0\nb\n\uFEFFc\n').map((l) => l.pattern)).toEqual(['a', 'b', '\uFEFFc']);
+  });
+
   it('keeps a lone / (it matches nothing) and cleans ./ and ..', () => {
     expect(readIgnoreLines('/\n./a/./b\na/../../c\n').map((l) => l.pattern)).toEqual(['/', 'a/b', '../c']);
   });
