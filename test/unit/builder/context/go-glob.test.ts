@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { codePoints, type GlobToken, tokenizeGlob } from '../../../../builder/context/go-glob.js';
 import { GlobPatternError, hasWildcards, matchGlob } from '../../../../builder/index.js';
 
 // [pattern, name, expected]; `error` means filepath.ErrBadPattern. Rows follow Go's path/filepath Match.
@@ -43,6 +45,8 @@ const rows: Array<[string, string, boolean | 'error']> = [
   ['[z-a]', 'q', false],
   ['[*]', '*', true],
   ['*x', 'xxx', true],
+  // Go takes the leftmost match of each chunk: the class after the first star takes '*', so the last star meets '/'.
+  ['[^a]*[^a]*', '/*/', false],
   ['', '', true],
   ['', 'a', false],
   ['*.go', 'main.go', true],
@@ -91,5 +95,50 @@ describe('Go filepath.Match semantics for COPY sources', () => {
     expect(hasWildcards('[ab]')).toBe(true);
     expect(hasWildcards('a\\*')).toBe(false);
     expect(hasWildcards('plain.txt')).toBe(false);
+  });
+});
+
+/**
+ * Full backtracking over the tokens. Go commits to the leftmost match of each
+ * chunk; that equals full backtracking as long as no class can match `/`
+ * (see the '[^a]*[^a]*' row for where Go and backtracking part).
+ */
+function reference(tokens: GlobToken[], name: number[], i = 0, j = 0): boolean {
+  if (i === tokens.length) return j === name.length;
+  const t = tokens[i] as GlobToken;
+  if (t.kind === 'star') {
+    for (let k = j; k <= name.length; k++) {
+      if (k > j && name[k - 1] === 0x2f) break;
+      if (reference(tokens, name, i + 1, k)) return true;
+    }
+    return false;
+  }
+  if (j >= name.length) return false;
+  const c = name[j] as number;
+  const ok =
+    t.kind === 'literal'
+      ? t.char === c
+      : t.kind === 'any'
+        ? c !== 0x2f
+        : t.ranges.some(([lo, hi]) => lo <= c && c <= hi) !== t.negated;
+  return ok && reference(tokens, name, i + 1, j + 1);
+}
+
+describe('the single-pass glob matcher', () => {
+  it('agrees with full backtracking when no class can match /', () => {
+    const piece = fc.constantFrom('a', 'b', '/', '*', '?', '[ab]', '[^a/]', '**', '\\*');
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 7 }),
+        fc.array(fc.constantFrom('a', 'b', '/', '*'), { maxLength: 9 }),
+        (ps, ns) => {
+          const pattern = ps.join('');
+          const name = ns.join('');
+          const tokens = tokenizeGlob(pattern);
+          expect(matchGlob(pattern, name)).toBe(reference(tokens, codePoints(name)));
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });
