@@ -1,3 +1,15 @@
+/**
+ * The build context as COPY and ADD see it, with Docker's and BuildKit's rules:
+ *
+ * - `loadDockerfile` checks the context directory and reads the Dockerfile (`-f` outside the context, `-f -`);
+ * - `loadDockerignore` / `parseDockerignore`: `<Dockerfile>.dockerignore` or `.dockerignore`, with
+ *   moby/patternmatcher semantics (`PatternMatcher`);
+ * - `BuildContext.select` resolves COPY/ADD sources lazily (Go `filepath.Match` wildcards, symlinks followed
+ *   inside the context, ignored files invisible, `--exclude`, `--parents`) and reads no content;
+ * - `resolveDestination` / `planCopy`: where each selected source lands;
+ * - `hashSources`: the content digest for cache keys, with a stat cache (`openStatCache`) so that an
+ *   unchanged context is not read again.
+ */
 export {
   BuildContext,
   type BuildContextOptions,
