@@ -18,6 +18,7 @@ import {
 } from './defaults.js';
 import { RuntimeError, setupError } from './errors.js';
 import { type IdMapping, rootlessIdMapping } from './id-map.js';
+import { removeMountStubs } from './mount-stubs.js';
 import { loadNative } from './native-binding.js';
 import { readRootfsFile } from './rootfs-files.js';
 import { envHas, mergeEnv, type RunSpec, validateRunSpec } from './run-spec.js';
@@ -281,6 +282,7 @@ interface HelperMessage {
   signal?: number;
   oomKilled?: boolean;
   code?: number;
+  mountStubs?: string[];
 }
 
 /** A running container: its stdio, pty, signals, stats and exit. */
@@ -330,6 +332,11 @@ export class Container {
       this.kill('SIGTERM');
       this.stopTimer = setTimeout(() => this.kill('SIGKILL'), stopTimeout * 1000);
     };
+    // Mount points the helper had to create are removed from the writable layer afterwards,
+    // so that they never end up in a committed layer (as BuildKit does for RUN).
+    let stubs: string[] = [];
+    const stubTop =
+      wire.rootfs.type === 'bind' ? (wire.readonlyRootfs ? undefined : wire.rootfs.path) : wire.rootfs.upperdir;
     const onMessage = (json: string, fd: number) => {
       let msg: HelperMessage;
       try {
@@ -349,8 +356,10 @@ export class Container {
           break;
         case 'error':
           this.failure ??= setupError({ step: msg.step ?? 'start', errno: msg.errno ?? 0, message: msg.message ?? '' });
+          stubs = msg.mountStubs ?? stubs;
           break;
         case 'exit':
+          stubs = msg.mountStubs ?? stubs;
           this.result = {
             exitCode: msg.exitCode ?? 0,
             ...(msg.signal ? { signal: signalNames.get(msg.signal) } : {}),
@@ -359,6 +368,7 @@ export class Container {
           break;
         case 'helper-exit': {
           if (this.stopTimer) clearTimeout(this.stopTimer);
+          if (stubTop && stubs.length > 0) removeMountStubs(stubTop, stubs);
           signal?.removeEventListener('abort', onAbort);
           this.resolvePty(undefined);
           if (!this.result && !this.failure) {

@@ -68,6 +68,7 @@ struct Context {
   UniqueFd pty_slave;
   bool setgroups_allowed = true;
   bool in_userns = false;
+  std::vector<std::string> stubs;  // mount points this run had to create in the rootfs
 };
 
 bool MapsId(const std::vector<IdMapEntry>& map, uint32_t id) {
@@ -143,6 +144,8 @@ Status OpenHostTrees(Context* c) {
   if (s.rootfs_type == "bind") {
     auto tree = CloneTree(AT_FDCWD, s.rootfs_path.c_str(), true, step);
     if (!tree.ok()) return Fail(tree.error().err, step, "open rootfs " + s.rootfs_path);
+    // Read-only from the start: not even a mount point may be created in the caller's directory.
+    if (s.readonly_rootfs) TSB_TRY(SetMountAttrs(tree.value().get(), MOUNT_ATTR_RDONLY, 0, false, step));
     c->host.rootfs = std::move(tree.value());
   } else {
     FsOptions opts;
@@ -221,7 +224,7 @@ Result<UniqueFd> SpecialDir(Context* c, const char* path, const std::string& ste
   }
   if (errno == ELOOP) return Fail(ELOOP, step, Format("%s in the image is a symlink: refusing to start", path));
   if (errno != ENOENT) return Errno(step, Format("open %s", path));
-  return MkdirAllInRoot(c->root.get(), path, 0555, step);
+  return MkdirAllInRoot(c->root.get(), path, 0555, step, &c->stubs);
 }
 
 Status MountProc(Context* c) {
@@ -349,7 +352,7 @@ Status MountSpecMounts(Context* c) {
   for (size_t i = 0; i < s.mounts.size(); i++) {
     const MountSpec& m = s.mounts[i];
     const std::string step = "mount " + m.destination;
-    auto target = MountpointInRoot(c->root.get(), m.destination, !c->host.bind_is_dir[i], step);
+    auto target = MountpointInRoot(c->root.get(), m.destination, !c->host.bind_is_dir[i], step, &c->stubs);
     if (!target.ok()) return target.status();
     if (m.type == "bind") {
       TSB_TRY(Attach(c->host.binds[i].get(), target.value().get(), step));
@@ -382,7 +385,7 @@ Status MountFiles(Context* c) {
   const Spec& s = *c->spec;
   for (size_t i = 0; i < s.files.size(); i++) {
     const std::string step = "etc files";
-    auto target = MountpointInRoot(c->root.get(), s.files[i].path, true, step);
+    auto target = MountpointInRoot(c->root.get(), s.files[i].path, true, step, &c->stubs);
     if (!target.ok()) {
       // A root that cannot take the mount point (read-only, or owned by an unmapped user when
       // rootless) keeps its own file, or none: these files are a convenience, not a requirement.
@@ -397,6 +400,17 @@ Status MountFiles(Context* c) {
     if (!tree.ok()) return tree.status();
     TSB_TRY(Attach(tree.value().get(), target.value().get(), step));
   }
+  return Status();
+}
+
+// Tells the helper which mount points were created, so that the caller can remove them
+// from a layer afterwards (BuildKit does the same for RUN steps).
+Status ReportStubs(Context* c) {
+  if (c->stubs.empty()) return Status();
+  std::string msg = "{\"type\":\"stubs\",\"paths\":[";
+  for (size_t i = 0; i < c->stubs.size(); i++) msg += (i > 0 ? "," : "") + JsonQuote(c->stubs[i]);
+  msg += "]}";
+  if (!SendPacket(c->sync_fd, msg)) return Errno("start", "report mount points");
   return Status();
 }
 
@@ -743,6 +757,7 @@ Status Setup(Context* c) {
   // Docker creates a missing working directory (as root, inside the root; magic links refused).
   auto cwd = MkdirAllInRoot(c->root.get(), c->spec->cwd, 0755, "cwd");
   if (!cwd.ok()) return cwd.status();
+  TSB_TRY(ReportStubs(c));
   TSB_TRY(PivotRoot(c));
   TSB_TRY(SetNetworkSysctls(c));
   TSB_TRY(MaskAndProtect(c));
@@ -766,6 +781,7 @@ Status Setup(Context* c) {
   c.sync_fd = sync_fd;
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   Status s = Setup(&c);
+  ReportStubs(&c);
   const Error& e = s.error();
   std::string msg = "{\"type\":\"error\",\"step\":" + JsonQuote(e.step) + ",\"errno\":" + std::to_string(e.err) +
                     ",\"message\":" + JsonQuote(e.msg) + "}";

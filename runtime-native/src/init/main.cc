@@ -111,6 +111,26 @@ Status WriteIdMaps(const Spec& spec, pid_t pid) {
   return WriteProcFile(pid, "gid_map", MapText(spec.gid_map));
 }
 
+// A datagram from the container: a set-up error (the first one wins) or the mount points it made.
+void HandleContainerMessage(const std::string& msg, std::string* error, std::string* stubs) {
+  Json j;
+  std::string err;
+  if (Json::Parse(msg, &j, &err) && j.Get("type") != nullptr && j.Get("type")->is_string() &&
+      j.Get("type")->string() == "stubs") {
+    const Json* paths = j.Get("paths");
+    if (paths != nullptr && paths->is_array()) {
+      std::string out = "[";
+      for (const Json& p : paths->array()) {
+        if (!p.is_string()) continue;
+        out += (out.size() > 1 ? "," : "") + JsonQuote(p.string());
+      }
+      *stubs = out + "]";
+    }
+    return;
+  }
+  if (error->empty()) *error = msg;
+}
+
 int Monitor(Spec spec) {
   sigset_t watched;
   sigemptyset(&watched);
@@ -157,6 +177,7 @@ int Monitor(Spec spec) {
   UniqueFd sync_fd(sync[0]);
 
   std::string error;
+  std::string stubs = "[]";
   Status s;
   if (spec.ns_user) s = WriteIdMaps(spec, pid);
   if (s.ok()) s = cgroup.Join(pid);
@@ -192,8 +213,8 @@ int Monitor(Spec spec) {
       } else if (fd >= 0) {
         if (control_open) SendFrame(kControl, msg, fd);
         close(fd);
-      } else if (error.empty()) {
-        error = msg;
+      } else {
+        HandleContainerMessage(msg, &error, &stubs);
       }
     }
     if (fds[2].revents != 0) {
@@ -241,8 +262,8 @@ int Monitor(Spec spec) {
       if (fd >= 0) {
         close(fd);
         fd = -1;
-      } else if (error.empty()) {
-        error = msg;
+      } else {
+        HandleContainerMessage(msg, &error, &stubs);
       }
     }
   }
@@ -250,6 +271,7 @@ int Monitor(Spec spec) {
   Status cleaned = cgroup.Destroy();
   if (!control_open) return 125;
   if (!error.empty()) {
+    if (error.size() > 1 && error.back() == '}') error.insert(error.size() - 1, ",\"mountStubs\":" + stubs);
     SendFrame(kControl, error);
     return 125;
   }
@@ -260,7 +282,7 @@ int Monitor(Spec spec) {
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   SendFrame(kControl, "{\"type\":\"exit\",\"exitCode\":" + std::to_string(code) + ",\"signal\":" + std::to_string(sig) +
-                          ",\"oomKilled\":" + (oom ? "true" : "false") + "}");
+                          ",\"oomKilled\":" + (oom ? "true" : "false") + ",\"mountStubs\":" + stubs + "}");
   return 0;
 }
 

@@ -130,7 +130,8 @@ Result<std::string> SecureJoin(int rootfd, const std::string& path, const std::s
 
 }  // namespace
 
-Result<UniqueFd> MkdirAllInRoot(int rootfd, const std::string& path, mode_t mode, const std::string& step) {
+Result<UniqueFd> MkdirAllInRoot(int rootfd, const std::string& path, mode_t mode, const std::string& step,
+                                std::vector<std::string>* created) {
   auto resolved = SecureJoin(rootfd, path, step);
   if (!resolved.ok()) return resolved.error();
   std::vector<std::string> parts = Components(resolved.value());
@@ -141,8 +142,10 @@ Result<UniqueFd> MkdirAllInRoot(int rootfd, const std::string& path, mode_t mode
     int fd = OpenInRoot(rootfd, prefix, O_PATH | O_DIRECTORY);
     if (fd < 0 && errno == ENOENT) {
       // The parent (cur) is resolved inside root; create the one missing component in it.
-      if (mkdirat(cur.get(), parts[i].c_str(), mode) < 0 && errno != EEXIST) {
-        return Errno(step, "mkdir " + prefix);
+      if (mkdirat(cur.get(), parts[i].c_str(), mode) < 0) {
+        if (errno != EEXIST) return Errno(step, "mkdir " + prefix);
+      } else if (created != nullptr) {
+        created->push_back(prefix);
       }
       fd = OpenInRoot(rootfd, prefix, O_PATH | O_DIRECTORY);
     }
@@ -153,28 +156,24 @@ Result<UniqueFd> MkdirAllInRoot(int rootfd, const std::string& path, mode_t mode
 }
 
 Result<UniqueFd> MountpointInRoot(int rootfd, const std::string& path, bool want_file, const std::string& step,
-                                  bool* created) {
-  if (created != nullptr) *created = false;
+                                  std::vector<std::string>* created) {
   int fd = OpenInRoot(rootfd, path, O_PATH);
   if (fd >= 0) return UniqueFd(fd);
   if (errno != ENOENT) return Errno(step, "open " + path);
-  if (!want_file) {
-    if (created != nullptr) *created = true;
-    return MkdirAllInRoot(rootfd, path, 0755, step);
-  }
+  if (!want_file) return MkdirAllInRoot(rootfd, path, 0755, step, created);
   auto resolved = SecureJoin(rootfd, path, step);
   if (!resolved.ok()) return resolved.error();
   std::vector<std::string> parts = Components(resolved.value());
   if (parts.empty()) return Fail(EINVAL, step, "a file mount cannot target /");
   std::string name = parts.back();
   parts.pop_back();
-  auto parent = MkdirAllInRoot(rootfd, Join(parts, parts.size()), 0755, step);
+  auto parent = MkdirAllInRoot(rootfd, Join(parts, parts.size()), 0755, step, created);
   if (!parent.ok()) return parent.error();
   int made = openat(parent.value().get(), name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (made < 0 && errno != EEXIST) return Errno(step, "create " + path);
   if (made >= 0) {
     close(made);
-    if (created != nullptr) *created = true;
+    if (created != nullptr) created->push_back(Join(parts, parts.size()) == "/" ? "/" + name : Join(parts, parts.size()) + "/" + name);
   }
   fd = OpenInRoot(rootfd, resolved.value(), O_PATH);
   if (fd < 0) return Errno(step, "open " + path);

@@ -20,13 +20,15 @@ using FsOptions = std::vector<std::pair<std::string, std::string>>;  // key, val
 // openat2(dirfd, path, flags, RESOLVE_IN_ROOT | extra): path is read as inside dirfd's tree.
 int OpenInRoot(int rootfd, const std::string& path, int flags, uint64_t extra_resolve = 0);
 
-// mkdir -p of path inside root; returns an O_PATH fd to the directory.
-Result<UniqueFd> MkdirAllInRoot(int rootfd, const std::string& path, mode_t mode, const std::string& step);
+// mkdir -p of path inside root; returns an O_PATH fd to the directory. Each directory it
+// makes is appended to *created (paths inside root, symlinks resolved), when given.
+Result<UniqueFd> MkdirAllInRoot(int rootfd, const std::string& path, mode_t mode, const std::string& step,
+                                std::vector<std::string>* created = nullptr);
 
 // An O_PATH fd to a mount point inside root, created when missing: a directory,
-// or an empty file when want_file. *created tells whether it had to be made.
+// or an empty file when want_file. What had to be made is appended to *created.
 Result<UniqueFd> MountpointInRoot(int rootfd, const std::string& path, bool want_file, const std::string& step,
-                                  bool* created = nullptr);
+                                  std::vector<std::string>* created = nullptr);
 
 // A new, detached filesystem mount (fsopen, fsconfig, fsmount) with MOUNT_ATTR_* attrs.
 Result<UniqueFd> NewFs(const char* fstype, const FsOptions& options, unsigned attrs, const std::string& step);

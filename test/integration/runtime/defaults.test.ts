@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { requireRoot } from '../../helpers/prereqs.js';
@@ -278,6 +278,41 @@ describe("Docker's default container", () => {
   it('passes stdin through a pipe', async () => {
     const r = await capture({ rootfs: busyboxOverlay(), args: ['cat'] }, 'piped input\n');
     expect(r.stdout).toBe('piped input\n');
+  });
+
+  it('removes the mount points it had to create from the upper layer, and never writes a read-only rootfs', async () => {
+    const t = tempDir();
+    const vol = tempDir();
+    try {
+      const { existsSync, mkdirSync, readdirSync } = await import('node:fs');
+      mkdirSync(join(t.dir, 'upper'));
+      mkdirSync(join(t.dir, 'work'));
+      const rootfs = { lowerdirs: [copyRootfs().rootfs], upperdir: join(t.dir, 'upper'), workdir: join(t.dir, 'work') };
+      const r = await capture(
+        sh('cat /etc/hosts > /dev/null && echo kept > /etc/created && ls /new/vol', {
+          rootfs,
+          mounts: [{ type: 'bind', source: vol.dir, destination: '/new/vol' }],
+        }),
+      );
+      expect(r.exitCode).toBe(0);
+      expect(readdirSync(join(t.dir, 'upper')).sort()).toEqual(['etc']);
+      expect(readdirSync(join(t.dir, 'upper', 'etc'))).toEqual(['created']);
+      rmSync(rootfs.lowerdirs[0]!, { recursive: true, force: true });
+
+      const ro = copyRootfs();
+      try {
+        const before = readdirSync(join(ro.rootfs, 'etc')).sort();
+        const out = await capture(sh('cat /etc/hostname', { rootfs: ro.rootfs, readonlyRootfs: true }));
+        expect(out.exitCode).toBe(1);
+        expect(readdirSync(join(ro.rootfs, 'etc')).sort()).toEqual(before);
+        expect(existsSync(join(ro.rootfs, 'etc', 'hosts'))).toBe(false);
+      } finally {
+        ro.cleanup();
+      }
+    } finally {
+      t.cleanup();
+      vol.cleanup();
+    }
   });
 
   it('runs an overlay of layer directories without writing to the lower layers', async () => {
