@@ -146,7 +146,7 @@ describe("Docker's default container", () => {
   });
 
   it('uses umask 0022, the default PATH, HOME from passwd, and TERM only with a tty', async () => {
-    const r = await capture(sh('umask; echo "$PATH"; echo "$HOME"; echo "TERM=${TERM-unset}"'));
+    const r = await capture(sh('umask; echo "$PATH"; echo "$HOME"; echo "TERM=$' + '{TERM-unset}"'));
     expect(r.stdout).toBe('0022\n/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n/root\nTERM=unset\n');
     const app = await capture(sh('echo "$HOME"', { user: { uid: 1000, gid: 1000 } }));
     expect(app.stdout).toBe('/home/app\n');
