@@ -14,6 +14,8 @@ export class RuntimeError extends TsbuildError {
   /** The errno number of the failure, when a system call failed. */
   readonly errno?: number;
   /** The errno's name (`ENOENT`), when known. */
+  readonly errnoName?: string;
+  /** The system call that failed (`move_mount`, `openat2`, `execve`, …), when known. */
   readonly syscall?: string;
   /** For an invalid spec: the field at fault, as a path (`env[2]`, `mounts[0].destination`). */
   readonly field?: string;
@@ -21,11 +23,18 @@ export class RuntimeError extends TsbuildError {
   constructor(
     code: string,
     message: string,
-    options: TsbuildErrorOptions & { step?: string; errno?: number; syscall?: string; field?: string } = {},
+    options: TsbuildErrorOptions & {
+      step?: string;
+      errno?: number;
+      errnoName?: string;
+      syscall?: string;
+      field?: string;
+    } = {},
   ) {
     super(code, message, options);
     this.step = options.step;
     this.errno = options.errno;
+    this.errnoName = options.errnoName;
     this.syscall = options.syscall;
     this.field = options.field;
   }
@@ -46,13 +55,14 @@ export function errnoName(errno: number): string | undefined {
   return errnoNames.get(errno);
 }
 
-/** A set-up failure reported by the helper as `{step, errno, message}`. */
-export function setupError(report: { step: string; errno: number; message: string }): RuntimeError {
+/** A set-up failure reported by the helper as `{step, errno, syscall, message}`. */
+export function setupError(report: { step: string; errno: number; message: string; syscall?: string }): RuntimeError {
   const name = report.errno ? errnoName(report.errno) : undefined;
   const suffix = name ? ` (${name})` : '';
   return new RuntimeError('TSB_RUNTIME_SETUP', `${report.step}: ${report.message}${suffix}`, {
     step: report.step,
     errno: report.errno || undefined,
-    syscall: name,
+    errnoName: name,
+    syscall: report.syscall || undefined,
   });
 }

@@ -277,6 +277,7 @@ interface HelperMessage {
   cgroup?: CgroupInfo | null;
   step?: string;
   errno?: number;
+  syscall?: string;
   message?: string;
   exitCode?: number;
   signal?: number;
@@ -355,7 +356,12 @@ export class Container {
           if (fd >= 0) this.attachPty(fd);
           break;
         case 'error':
-          this.failure ??= setupError({ step: msg.step ?? 'start', errno: msg.errno ?? 0, message: msg.message ?? '' });
+          this.failure ??= setupError({
+            step: msg.step ?? 'start',
+            errno: msg.errno ?? 0,
+            message: msg.message ?? '',
+            syscall: msg.syscall,
+          });
           stubs = msg.mountStubs ?? stubs;
           break;
         case 'exit':

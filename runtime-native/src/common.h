@@ -20,6 +20,7 @@ struct Error {
   int err = 0;
   std::string step;
   std::string msg;
+  std::string syscall;  // the system call that failed, when one did and it is known
 };
 
 class Status {
@@ -69,8 +70,12 @@ inline std::string Format(const char* fmt, ...) {
 }
 
 // An error from the current errno.
-inline Error Errno(const std::string& step, const std::string& msg) { return Error{errno, step, msg}; }
-inline Error Fail(int err, const std::string& step, const std::string& msg) { return Error{err, step, msg}; }
+inline Error Errno(const std::string& step, const std::string& msg) { return Error{errno, step, msg, ""}; }
+// errno from a named system call.
+inline Error SysErr(const char* syscall, const std::string& step, const std::string& msg) {
+  return Error{errno, step, msg, syscall};
+}
+inline Error Fail(int err, const std::string& step, const std::string& msg) { return Error{err, step, msg, ""}; }
 
 #define TSB_TRY(expr)                    \
   do {                                   \

@@ -35,8 +35,8 @@ bool ReadFile(const std::string& path, std::string* out) {
 
 Status WriteFile(const std::string& path, const std::string& value) {
   UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd.valid()) return Errno(kStep, "open " + path);
-  if (!WriteAll(fd.get(), value.data(), value.size())) return Errno(kStep, "write " + value + " to " + path);
+  if (!fd.valid()) return SysErr("open", kStep, "open " + path);
+  if (!WriteAll(fd.get(), value.data(), value.size())) return SysErr("write", kStep, "write " + value + " to " + path);
   return Status();
 }
 
@@ -167,7 +167,7 @@ Result<Cgroup> Cgroup::Create(const CgroupSpec& spec) {
       }
     }
     std::string dir = parent + "/" + spec.name;
-    if (mkdir(dir.c_str(), 0755) < 0) return Errno(kStep, "mkdir " + dir);
+    if (mkdir(dir.c_str(), 0755) < 0) return SysErr("mkdir", kStep, "mkdir " + dir);
     cg.dirs_.emplace_back("unified", dir);
     if (spec.memory >= 0) {
       TSB_TRY(WriteFile(dir + "/memory.max", Num(spec.memory)));
@@ -196,7 +196,7 @@ Result<Cgroup> Cgroup::Create(const CgroupSpec& spec) {
     std::string dir = Under(m.mountpoint, m.root, OwnPath(c)) + "/" + spec.name;
     bool shared = false;
     for (const auto& d : cg.dirs_) shared = shared || d.second == dir;
-    if (!shared && mkdir(dir.c_str(), 0755) < 0) return Errno(kStep, "mkdir " + dir);
+    if (!shared && mkdir(dir.c_str(), 0755) < 0) return SysErr("mkdir", kStep, "mkdir " + dir);
     cg.dirs_.emplace_back(c, dir);
   }
   struct statfs ust;
@@ -204,7 +204,7 @@ Result<Cgroup> Cgroup::Create(const CgroupSpec& spec) {
   if (statfs(unified.c_str(), &ust) == 0 && ust.f_type == CGROUP2_SUPER_MAGIC) {
     std::string own = OwnPath("");
     std::string dir = unified + (own == "/" ? "" : own) + "/" + spec.name;
-    if (mkdir(dir.c_str(), 0755) < 0) return Errno(kStep, "mkdir " + dir);
+    if (mkdir(dir.c_str(), 0755) < 0) return SysErr("mkdir", kStep, "mkdir " + dir);
     cg.dirs_.emplace_back("unified", dir);
   }
   if (spec.memory >= 0) {

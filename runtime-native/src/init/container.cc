@@ -109,7 +109,9 @@ Status EnterIdentity(Context* c) {
 Status OpenHostTrees(Context* c) {
   const Spec& s = *c->spec;
   const std::string step = "rootfs";
-  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) return Errno("mount propagation", "make / private");
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) {
+    return SysErr("mount", "mount propagation", "make / private");
+  }
   for (const MountSpec& m : s.mounts) {
     if (m.type != "bind") {
       c->host.binds.emplace_back();
@@ -117,7 +119,7 @@ Status OpenHostTrees(Context* c) {
       continue;
     }
     UniqueFd src(open(m.source.c_str(), O_PATH | O_CLOEXEC));
-    if (!src.valid()) return Errno("mounts", "open bind source " + m.source);
+    if (!src.valid()) return SysErr("open", "mounts", "open bind source " + m.source);
     struct stat st;
     if (fstat(src.get(), &st) < 0) return Errno("mounts", "stat " + m.source);
     auto tree = CloneTree(src.get(), "", true, "mounts");
@@ -252,7 +254,7 @@ Status MountDev(Context* c) {
       UniqueFd mpfd(openat(dev, d.name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
       TSB_TRY(Attach(c->host.devices[i].get(), mpfd.get(), "dev"));
     } else if (mknodat(dev, d.name, S_IFCHR | 0666, makedev(d.major, d.minor)) < 0) {
-      return Errno("dev", Format("mknod /dev/%s", d.name));
+      return SysErr("mknodat", "dev", Format("mknod /dev/%s", d.name));
     }
   }
   struct Link {
@@ -415,9 +417,9 @@ Status ReportStubs(Context* c) {
 }
 
 Status PivotRoot(Context* c) {
-  if (fchdir(c->root.get()) < 0) return Errno("pivot_root", "chdir to the new root");
-  if (syscall(SYS_pivot_root, ".", ".") < 0) return Errno("pivot_root", "pivot_root");
-  if (umount2(".", MNT_DETACH) < 0) return Errno("pivot_root", "detach the old root");
+  if (fchdir(c->root.get()) < 0) return SysErr("fchdir", "pivot_root", "chdir to the new root");
+  if (syscall(SYS_pivot_root, ".", ".") < 0) return SysErr("pivot_root", "pivot_root", "pivot_root");
+  if (umount2(".", MNT_DETACH) < 0) return SysErr("umount2", "pivot_root", "detach the old root");
   if (chdir("/") < 0) return Errno("pivot_root", "chdir /");
   c->staging.reset();
   c->root.reset(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -500,7 +502,7 @@ Status MaskAndProtect(Context* c) {
 Status SetHostnameAndNetwork(Context* c) {
   const Spec& s = *c->spec;
   if (s.ns_uts && !s.hostname.empty() && sethostname(s.hostname.data(), s.hostname.size()) < 0) {
-    return Errno("hostname", "sethostname " + s.hostname);
+    return SysErr("sethostname", "hostname", "sethostname " + s.hostname);
   }
   if (s.ns_net) {
     UniqueFd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
@@ -552,7 +554,7 @@ Status SetLimits(Context* c) {
     if (hard > cur.rlim_max) hard = cur.rlim_max;
     if (soft > hard) soft = hard;
     struct rlimit next = {soft, hard};
-    if (setrlimit(r.resource, &next) < 0) return Errno("rlimits", Format("setrlimit %d", r.resource));
+    if (setrlimit(r.resource, &next) < 0) return SysErr("setrlimit", "rlimits", Format("setrlimit %d", r.resource));
   }
   return Status();
 }
@@ -571,7 +573,7 @@ Status SetCaps(uint64_t effective) {
   struct __user_cap_data_struct data[2] = {};
   data[0].effective = data[0].permitted = static_cast<uint32_t>(effective);
   data[1].effective = data[1].permitted = static_cast<uint32_t>(effective >> 32);
-  if (syscall(SYS_capset, &hdr, data) < 0) return Errno("capabilities", "capset");
+  if (syscall(SYS_capset, &hdr, data) < 0) return SysErr("capset", "capabilities", "capset");
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) {
     return Errno("capabilities", "clear the ambient set");
   }
@@ -583,16 +585,16 @@ Status SwitchUser(Context* c) {
   TSB_TRY(DropBounding(s.cap_bounding));
   if (c->setgroups_allowed) {
     std::vector<gid_t> gids(s.additional_gids.begin(), s.additional_gids.end());
-    if (setgroups(gids.size(), gids.data()) < 0) return Errno("user", "setgroups");
+    if (setgroups(gids.size(), gids.data()) < 0) return SysErr("setgroups", "user", "setgroups");
   } else if (!s.additional_gids.empty()) {
     return Fail(EPERM, "user", "supplementary groups need a gid map written by newgidmap");
   }
   if (setresgid(s.gid, s.gid, s.gid) < 0) {
-    return Errno("user", errno == EINVAL ? Format("cannot setgid to unmapped gid %u", s.gid) : "setgid");
+    return SysErr("setresgid", "user", errno == EINVAL ? Format("cannot setgid to unmapped gid %u", s.gid) : "setgid");
   }
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return Errno("user", "PR_SET_KEEPCAPS");
   if (setresuid(s.uid, s.uid, s.uid) < 0) {
-    return Errno("user", errno == EINVAL ? Format("cannot setuid to unmapped uid %u", s.uid) : "setuid");
+    return SysErr("setresuid", "user", errno == EINVAL ? Format("cannot setuid to unmapped uid %u", s.uid) : "setuid");
   }
   TSB_TRY(SetCaps(s.cap_effective));
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) return Errno("user", "PR_SET_KEEPCAPS");
@@ -603,8 +605,8 @@ Status EnterCwd(Context* c) {
   const std::string& cwd = c->spec->cwd;
   // RESOLVE_IN_ROOT + RESOLVE_NO_MAGICLINKS: no /proc/self/fd/N escape (CVE-2024-21626).
   UniqueFd fd(OpenInRoot(c->root.get(), cwd, O_PATH | O_DIRECTORY));
-  if (!fd.valid()) return Errno("cwd", "open working directory " + cwd);
-  if (fchdir(fd.get()) < 0) return Errno("cwd", "chdir " + cwd);
+  if (!fd.valid()) return SysErr("openat2", "cwd", "open working directory " + cwd);
+  if (fchdir(fd.get()) < 0) return SysErr("fchdir", "cwd", "chdir " + cwd);
   char buf[PATH_MAX];
   if (getcwd(buf, sizeof(buf)) == nullptr || buf[0] != '/') {
     return Fail(EPERM, "cwd", "working directory " + cwd + " is outside the container");
@@ -637,7 +639,7 @@ void ExecFailed(int sync_fd, const std::string& cmd, int err, const std::string&
     WriteAll(2, msg.data(), msg.size());
     _exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
   }
-  std::string m = "{\"type\":\"error\",\"step\":\"exec\",\"errno\":" + std::to_string(err) +
+  std::string m = "{\"type\":\"error\",\"step\":\"exec\",\"syscall\":\"execve\",\"errno\":" + std::to_string(err) +
                   ",\"message\":" + JsonQuote("exec " + cmd + ": " + strerror(err)) + "}";
   SendPacket(sync_fd, m);
   _exit(125);
@@ -783,8 +785,8 @@ Status Setup(Context* c) {
   Status s = Setup(&c);
   ReportStubs(&c);
   const Error& e = s.error();
-  std::string msg = "{\"type\":\"error\",\"step\":" + JsonQuote(e.step) + ",\"errno\":" + std::to_string(e.err) +
-                    ",\"message\":" + JsonQuote(e.msg) + "}";
+  std::string msg = "{\"type\":\"error\",\"step\":" + JsonQuote(e.step) + ",\"syscall\":" + JsonQuote(e.syscall) +
+                    ",\"errno\":" + std::to_string(e.err) + ",\"message\":" + JsonQuote(e.msg) + "}";
   SendPacket(sync_fd, msg);
   _exit(125);
 }

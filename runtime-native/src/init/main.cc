@@ -32,8 +32,8 @@ namespace {
 constexpr int kControl = 3;
 
 std::string ErrorJson(const Error& e) {
-  return "{\"type\":\"error\",\"step\":" + JsonQuote(e.step) + ",\"errno\":" + std::to_string(e.err) +
-         ",\"message\":" + JsonQuote(e.msg) + "}";
+  return "{\"type\":\"error\",\"step\":" + JsonQuote(e.step) + ",\"syscall\":" + JsonQuote(e.syscall) +
+         ",\"errno\":" + std::to_string(e.err) + ",\"message\":" + JsonQuote(e.msg) + "}";
 }
 
 int Report(const Error& e) {
@@ -164,7 +164,7 @@ int Monitor(Spec spec) {
   if (spec.ns_user) flags |= CLONE_NEWUSER;
   pid_t pid = static_cast<pid_t>(syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr));
   if (pid < 0) {
-    Error e = Errno("clone", "clone with the namespace flags");
+    Error e = SysErr("clone", "clone", "clone with the namespace flags");
     cgroup.Destroy();
     return Report(e);
   }

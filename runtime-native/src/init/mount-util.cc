@@ -86,7 +86,7 @@ Result<std::string> SecureJoin(int rootfd, const std::string& path, const std::s
     done.push_back(c);
     UniqueFd fd(OpenInRoot(rootfd, Join(done, done.size()), O_PATH | O_NOFOLLOW));
     if (!fd.valid()) {
-      if (errno != ENOENT) return Errno(step, "open " + Join(done, done.size()));
+      if (errno != ENOENT) return SysErr("openat2", step, "open " + Join(done, done.size()));
       // Missing from here on: keep the rest as it is.
       for (; next < pending.size(); next++) {
         if (pending[next] == "..") {
@@ -98,7 +98,7 @@ Result<std::string> SecureJoin(int rootfd, const std::string& path, const std::s
       break;
     }
     struct stat st;
-    if (fstat(fd.get(), &st) < 0) return Errno(step, "stat " + Join(done, done.size()));
+    if (fstat(fd.get(), &st) < 0) return SysErr("fstat", step, "stat " + Join(done, done.size()));
     if (!S_ISLNK(st.st_mode)) continue;
     // A /proc magic link reads like a path but is not one: never follow it (CVE-2024-21626).
     struct statfs sfs;
@@ -108,7 +108,7 @@ Result<std::string> SecureJoin(int rootfd, const std::string& path, const std::s
     if (++hops > 255) return Fail(ELOOP, step, "too many symlinks in " + path);
     char buf[4096];
     ssize_t n = readlinkat(fd.get(), "", buf, sizeof(buf) - 1);
-    if (n < 0) return Errno(step, "readlink " + Join(done, done.size()));
+    if (n < 0) return SysErr("readlinkat", step, "readlink " + Join(done, done.size()));
     std::string target(buf, static_cast<size_t>(n));
     done.pop_back();
     if (!target.empty() && target[0] == '/') done.clear();
@@ -136,20 +136,20 @@ Result<UniqueFd> MkdirAllInRoot(int rootfd, const std::string& path, mode_t mode
   if (!resolved.ok()) return resolved.error();
   std::vector<std::string> parts = Components(resolved.value());
   UniqueFd cur(OpenInRoot(rootfd, "/", O_PATH | O_DIRECTORY));
-  if (!cur.valid()) return Errno(step, "open the container root");
+  if (!cur.valid()) return SysErr("openat2", step, "open the container root");
   for (size_t i = 0; i < parts.size(); i++) {
     std::string prefix = Join(parts, i + 1);
     int fd = OpenInRoot(rootfd, prefix, O_PATH | O_DIRECTORY);
     if (fd < 0 && errno == ENOENT) {
       // The parent (cur) is resolved inside root; create the one missing component in it.
       if (mkdirat(cur.get(), parts[i].c_str(), mode) < 0) {
-        if (errno != EEXIST) return Errno(step, "mkdir " + prefix);
+        if (errno != EEXIST) return SysErr("mkdirat", step, "mkdir " + prefix);
       } else if (created != nullptr) {
         created->push_back(prefix);
       }
       fd = OpenInRoot(rootfd, prefix, O_PATH | O_DIRECTORY);
     }
-    if (fd < 0) return Errno(step, "open " + prefix);
+    if (fd < 0) return SysErr("openat2", step, "open " + prefix);
     cur.reset(fd);
   }
   return cur;
@@ -159,7 +159,7 @@ Result<UniqueFd> MountpointInRoot(int rootfd, const std::string& path, bool want
                                   std::vector<std::string>* created) {
   int fd = OpenInRoot(rootfd, path, O_PATH);
   if (fd >= 0) return UniqueFd(fd);
-  if (errno != ENOENT) return Errno(step, "open " + path);
+  if (errno != ENOENT) return SysErr("openat2", step, "open " + path);
   if (!want_file) return MkdirAllInRoot(rootfd, path, 0755, step, created);
   auto resolved = SecureJoin(rootfd, path, step);
   if (!resolved.ok()) return resolved.error();
@@ -170,34 +170,34 @@ Result<UniqueFd> MountpointInRoot(int rootfd, const std::string& path, bool want
   auto parent = MkdirAllInRoot(rootfd, Join(parts, parts.size()), 0755, step, created);
   if (!parent.ok()) return parent.error();
   int made = openat(parent.value().get(), name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (made < 0 && errno != EEXIST) return Errno(step, "create " + path);
+  if (made < 0 && errno != EEXIST) return SysErr("openat", step, "create " + path);
   if (made >= 0) {
     close(made);
     if (created != nullptr) created->push_back(Join(parts, parts.size()) == "/" ? "/" + name : Join(parts, parts.size()) + "/" + name);
   }
   fd = OpenInRoot(rootfd, resolved.value(), O_PATH);
-  if (fd < 0) return Errno(step, "open " + path);
+  if (fd < 0) return SysErr("openat2", step, "open " + path);
   return UniqueFd(fd);
 }
 
 Result<UniqueFd> NewFs(const char* fstype, const FsOptions& options, unsigned attrs, const std::string& step) {
   UniqueFd fs(fsopen(fstype, FSOPEN_CLOEXEC));
-  if (!fs.valid()) return Errno(step, Format("fsopen %s", fstype));
+  if (!fs.valid()) return SysErr("fsopen", step, Format("fsopen %s", fstype));
   // The source shown in /proc/mounts, as Docker's ("proc", "tmpfs", "devpts").
   fsconfig(fs.get(), FSCONFIG_SET_STRING, "source", fstype, 0);
   for (const auto& kv : options) {
     int r = kv.second.empty() ? fsconfig(fs.get(), FSCONFIG_SET_FLAG, kv.first.c_str(), nullptr, 0)
                               : fsconfig(fs.get(), FSCONFIG_SET_STRING, kv.first.c_str(), kv.second.c_str(), 0);
     if (r < 0) {
-      return Errno(step, Format("%s option %s%s%s", fstype, kv.first.c_str(), kv.second.empty() ? "" : "=",
+      return SysErr("fsconfig", step, Format("%s option %s%s%s", fstype, kv.first.c_str(), kv.second.empty() ? "" : "=",
                                 kv.second.c_str()));
     }
   }
   if (fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) {
-    return Errno(step, Format("create the %s filesystem", fstype));
+    return SysErr("fsconfig", step, Format("create the %s filesystem", fstype));
   }
   int m = fsmount(fs.get(), FSMOUNT_CLOEXEC, attrs);
-  if (m < 0) return Errno(step, Format("fsmount %s", fstype));
+  if (m < 0) return SysErr("fsmount", step, Format("fsmount %s", fstype));
   return UniqueFd(m);
 }
 
@@ -209,7 +209,7 @@ Result<UniqueFd> CloneTree(int fd, const char* path, bool recursive, const std::
     path = "";
   }
   int m = open_tree(fd, path, flags);
-  if (m < 0) return Errno(step, "clone the mount");
+  if (m < 0) return SysErr("open_tree", step, "clone the mount");
   return UniqueFd(m);
 }
 
@@ -218,13 +218,13 @@ Status SetMountAttrs(int fd, unsigned set, unsigned clear, bool recursive, const
   attr.attr_set = set;
   attr.attr_clr = clear;
   unsigned flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
-  if (mount_setattr(fd, "", flags, &attr, sizeof(attr)) < 0) return Errno(step, "set mount attributes");
+  if (mount_setattr(fd, "", flags, &attr, sizeof(attr)) < 0) return SysErr("mount_setattr", step, "set mount attributes");
   return Status();
 }
 
 Status Attach(int mount_fd, int target_fd, const std::string& step) {
   if (move_mount(mount_fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
-    return Errno(step, "attach the mount");
+    return SysErr("move_mount", step, "attach the mount");
   }
   return Status();
 }

@@ -66,7 +66,13 @@ describe('bad specs and set-up failures', () => {
         sh('true', { rootfs, mounts: [{ type: 'bind', source: join(t.dir, 'dir'), destination: '/etc/passwd' }] }),
       ).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(RuntimeError);
-      expect(err).toMatchObject({ code: 'TSB_RUNTIME_SETUP', step: 'mount /etc/passwd', syscall: 'EINVAL', errno: 22 });
+      expect(err).toMatchObject({
+        code: 'TSB_RUNTIME_SETUP',
+        step: 'mount /etc/passwd',
+        errnoName: 'EINVAL',
+        errno: 22,
+        syscall: 'move_mount',
+      });
       expect((err as Error).message).toBe('mount /etc/passwd: attach the mount (EINVAL)');
     } finally {
       t.cleanup();

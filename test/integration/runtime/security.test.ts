@@ -127,7 +127,7 @@ describe('runtime.md §7: containment', () => {
         await expect(capture({ rootfs: t.rootfs, args: ['true'] })).rejects.toMatchObject({
           code: 'TSB_RUNTIME_SETUP',
           step: dir,
-          syscall: 'ELOOP',
+          errnoName: 'ELOOP',
         });
       } finally {
         t.cleanup();
@@ -231,7 +231,8 @@ describe('runtime.md §7: containment', () => {
     await expect(capture(sh('true', { args: ['/bin/true', ...Array(20).fill(huge)] }))).rejects.toMatchObject({
       code: 'TSB_RUNTIME_SETUP',
       step: 'exec',
-      syscall: 'E2BIG',
+      errnoName: 'E2BIG',
+      syscall: 'execve',
     });
     await expect(capture(sh('true', { hostname: 'h'.repeat(65) }))).rejects.toMatchObject({ field: 'hostname' });
     await expect(capture(sh('true', { env: ['NOEQUALS'] }))).rejects.toMatchObject({ field: 'env[0]' });
