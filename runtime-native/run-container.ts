@@ -186,7 +186,8 @@ async function runWithTerminal(
       stdin.setRawMode(true);
       raw = true;
     }
-    stdin?.pipe(pty);
+    // The end of input is not the end of the session on a terminal: keep the pty open for output.
+    stdin?.pipe(pty, { end: false });
     if (stdout) {
       drained = new Promise<void>((res) => {
         pty.on('end', res);
