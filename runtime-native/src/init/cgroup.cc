@@ -169,6 +169,19 @@ Result<Cgroup> Cgroup::Create(const CgroupSpec& spec) {
     std::string dir = parent + "/" + spec.name;
     if (mkdir(dir.c_str(), 0755) < 0) return SysErr("mkdir", kStep, "mkdir " + dir);
     cg.dirs_.emplace_back("unified", dir);
+    std::string enabled;
+    ReadFile(dir + "/cgroup.controllers", &enabled);
+    const struct {
+      const char* name;
+      bool wanted;
+    } needs[] = {{"memory", spec.memory >= 0}, {"cpu", spec.cpu_quota >= 0}, {"pids", spec.pids >= 0}};
+    for (const auto& n : needs) {
+      bool found = false;
+      for (const std::string& c : Split(enabled.substr(0, enabled.find('\n')), ' ')) found = found || c == n.name;
+      if (n.wanted && !found) {
+        return Fail(ENOTSUP, kStep, Format("the %s controller is not enabled in cgroup v2 for %s", n.name, dir.c_str()));
+      }
+    }
     if (spec.memory >= 0) {
       TSB_TRY(WriteFile(dir + "/memory.max", Num(spec.memory)));
       if (Exists(dir + "/memory.swap.max")) {

@@ -8,7 +8,7 @@ import { busyboxFixture, requireRoot } from '../../helpers/prereqs.js';
 import { expectNoLeaks, type LeakSnapshot, leakSnapshot } from './support.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const RUNNER = join(here, 'rootless-runner.mjs');
+const RUNNER = join(here, 'spec-runner.mjs');
 const DIST = join(here, '../../../dist/runtime-native/index.js');
 
 interface Outcome {

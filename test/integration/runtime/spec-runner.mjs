@@ -1,5 +1,5 @@
-// Runs RunSpecs as the calling (unprivileged) user and prints one JSON result per
-// spec: the rootless integration tests start this with the uid of tsbuild-test.
+// Runs RunSpecs in this process and prints one JSON result per spec: the rootless tests start it
+// with the uid of tsbuild-test, the cgroup v2 tests in a mount namespace where /sys/fs/cgroup is cgroup2.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
