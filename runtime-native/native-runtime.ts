@@ -46,7 +46,7 @@ for (const [name, n] of Object.entries(constants.signals)) signalNames.set(n, na
 interface WireSpec {
   rootfs:
     | { type: 'bind'; path: string }
-    | { type: 'overlay'; lowerdirs: string[]; upperdir?: string; workdir?: string };
+    | { type: 'overlay'; lowerdirs: string[]; upperdir?: string; workdir?: string; options?: string[] };
   readonlyRootfs: boolean;
   mountpoint: string;
   args: string[];
@@ -121,13 +121,8 @@ export class NativeRuntime {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const st = lstatSync(dir);
     if (!st.isDirectory() || st.uid !== uid) {
-      throw new RuntimeError(
-        'TSB_RUNTIME_SETUP',
-        `the staging directory ${dir} is not a directory owned by uid ${uid}`,
-        {
-          step: 'rootfs',
-        },
-      );
+      const msg = `the staging directory ${dir} is not a directory owned by uid ${uid}`;
+      throw new RuntimeError('TSB_RUNTIME_SETUP', msg, { step: 'rootfs' });
     }
     this.mountpoint = dir;
     return dir;
@@ -186,6 +181,7 @@ export class NativeRuntime {
               lowerdirs: spec.rootfs.lowerdirs,
               upperdir: spec.rootfs.upperdir,
               workdir: spec.rootfs.workdir,
+              options: spec.rootfs.options,
             };
     return {
       rootfs,

@@ -326,11 +326,32 @@ describe("Docker's default container", () => {
       mkdirSync(join(top, 'etc'), { recursive: true });
       writeFileSync(join(top, 'etc', 'motd'), 'layer two\n');
       const r = await capture(
-        sh('cat /etc/motd; echo new > /etc/new; rm /bin/true; ls /bin/true 2>&1 || true', {
-          rootfs: { lowerdirs: [top, lower.rootfs], upperdir: join(t.dir, 'upper'), workdir: join(t.dir, 'work') },
-        }),
+        sh(
+          'cat /etc/motd; echo new > /etc/new; rm /bin/true; ls /bin/true 2>&1 || true; grep "^overlay / " /proc/self/mounts',
+          {
+            rootfs: {
+              lowerdirs: [top, lower.rootfs],
+              upperdir: join(t.dir, 'upper'),
+              workdir: join(t.dir, 'work'),
+              options: ['index=off', 'redirect_dir=off', 'metacopy=off'],
+            },
+          },
+        ),
       );
       expect(r.stdout.split('\n')[0]).toBe('layer two');
+      expect(r.stdout).toMatch(/^overlay \/ overlay rw,.*lowerdir\+=/m);
+      // The options reach the kernel: an unknown one is refused there.
+      const bad = await capture(
+        sh('true', {
+          rootfs: {
+            lowerdirs: [top, lower.rootfs],
+            upperdir: join(t.dir, 'upper'),
+            workdir: join(t.dir, 'work'),
+            options: ['no_such_option'],
+          },
+        }),
+      ).catch((e: unknown) => e);
+      expect(bad).toMatchObject({ step: 'rootfs', syscall: 'fsconfig', errnoName: 'EINVAL' });
       expect(readFileSync(join(t.dir, 'upper', 'etc', 'new'), 'utf8')).toBe('new\n');
       expect((await import('node:fs')).existsSync(join(lower.rootfs, 'bin', 'true'))).toBe(true);
     } finally {
