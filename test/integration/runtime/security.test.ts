@@ -54,8 +54,8 @@ describe('runtime.md §7: containment', () => {
       });
     }
     await expect(capture(sh('pwd', { cwd: '/proc/1/cwd' }))).rejects.toMatchObject({ step: 'cwd' });
-    // ls runs as a child: it lists PID 1's descriptors, not its own (no pipeline: sh would hold its ends).
-    const r = await capture(sh('ls -1 /proc/1/fd'));
+    // ls runs as a child: it lists PID 1's descriptors, not its own (not the last command, which sh would exec; no pipeline, whose ends sh holds).
+    const r = await capture(sh('ls -1 /proc/1/fd; true'));
     expect(r.stdout).toBe('0\n1\n2\n');
   });
 
