@@ -24,8 +24,8 @@
         "src/json.cc",
         "src/spec.cc"
       ],
-      "cflags_cc": ["-fvisibility=hidden"],
-      "ldflags": ["-static"]
+      "cflags_cc": ["-fvisibility=hidden", "-ffunction-sections", "-fdata-sections"],
+      "ldflags": ["-static", "-s", "-Wl,--gc-sections"]
     }
   ]
 }
