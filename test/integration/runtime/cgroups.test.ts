@@ -76,8 +76,9 @@ describe('cgroups', () => {
       }),
     );
     expect(r.oomKilled).toBe(true);
-    expect(r.stdout).toBe('status=137\n');
-    expect(r.exitCode).toBe(0);
+    // The OOM killer picks the biggest process, tail; should it pick the shell, the container ends with it.
+    if (r.stdout !== '') expect(r.stdout).toBe('status=137\n');
+    else expect(r.exitCode).toBe(137);
   });
 
   it('stops a fork bomb at the pids limit', async () => {
