@@ -11,7 +11,7 @@ RUNS=${1:-50}
 CLI_RUNS=$(( RUNS < 20 ? RUNS : 20 ))
 FIXTURE=${TSBUILD_FIXTURES:-/var/tmp/tsbuild-fixtures}/busybox
 DOCKER_IMAGE=${DOCKER_IMAGE:-tsbuild-busybox:latest}
-for tool in hyperfine crun jq; do command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install $tool)" >&2; exit 1; }; done
+for tool in hyperfine crun jq awk; do command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install $tool)" >&2; exit 1; }; done
 [ -d "$FIXTURE/rootfs" ] || { echo "bench: no fixture at $FIXTURE: bash fixtures/make-busybox.sh --docker" >&2; exit 1; }
 [ -f dist/cli/main.js ] || { echo "bench: run npm run build first" >&2; exit 1; }
 
@@ -58,7 +58,7 @@ echo "|---|---|---|---|"
 echo "| NativeRuntime \`true\` (in process, cgroup + seccomp) | $RUNS | $native_min | $native_med |"
 echo "| \`crun run\` \`true\` (same rootfs, cgroup2 tree hidden) | $RUNS | $crun_min | $crun_med |"
 echo
-echo "NativeRuntime / crun (median): $(echo "scale=2; $native_med / $crun_med" | bc) (target <= 1.5)"
+echo "NativeRuntime / crun (median): $(awk "BEGIN { printf \"%.2f\", $native_med / $crun_med }") (target <= 1.5)"
 echo
 
 # 2. The whole CLI against docker.
@@ -82,4 +82,4 @@ echo "| \`tsbuild run --rm ROOTFS-DIR true\` | $CLI_RUNS | $dir_min | $dir_med |
 echo "| \`node -e 0\` (Node's own start, for scale) | $CLI_RUNS | $node_min | $node_med |"
 echo "| \`docker run --rm --network none IMAGE true\` | $CLI_RUNS | $dock_min | $dock_med |"
 echo
-echo "tsbuild run IMAGE / docker run (median): $(echo "scale=2; $img_med / $dock_med" | bc) (target <= 0.33)"
+echo "tsbuild run IMAGE / docker run (median): $(awk "BEGIN { printf \"%.2f\", $img_med / $dock_med }") (target <= 0.33)"
