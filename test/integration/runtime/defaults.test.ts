@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { requireRoot } from '../../helpers/prereqs.js';
@@ -287,7 +287,8 @@ describe("Docker's default container", () => {
       const { existsSync, mkdirSync, readdirSync } = await import('node:fs');
       mkdirSync(join(t.dir, 'upper'));
       mkdirSync(join(t.dir, 'work'));
-      const rootfs = { lowerdirs: [copyRootfs().rootfs], upperdir: join(t.dir, 'upper'), workdir: join(t.dir, 'work') };
+      const lower = copyRootfs();
+      const rootfs = { lowerdirs: [lower.rootfs], upperdir: join(t.dir, 'upper'), workdir: join(t.dir, 'work') };
       const r = await capture(
         sh('cat /etc/hosts > /dev/null && echo kept > /etc/created && ls /new/vol', {
           rootfs,
@@ -297,7 +298,7 @@ describe("Docker's default container", () => {
       expect(r.exitCode).toBe(0);
       expect(readdirSync(join(t.dir, 'upper')).sort()).toEqual(['etc']);
       expect(readdirSync(join(t.dir, 'upper', 'etc'))).toEqual(['created']);
-      rmSync(rootfs.lowerdirs[0]!, { recursive: true, force: true });
+      lower.cleanup();
 
       const ro = copyRootfs();
       try {
