@@ -113,7 +113,10 @@ const filename = 'Dockerfile';
 const parsed = parseDockerfile(text, { filename });
 const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
 if (errors.length > 0) throw new Error(`generated Dockerfile does not parse: ${errors[0]!.message}`);
-const options = { platform: { os: 'linux', architecture: 'amd64' }, buildPlatform: { os: 'linux', architecture: 'amd64' } };
+const options = {
+  platform: { os: 'linux', architecture: 'amd64' },
+  buildPlatform: { os: 'linux', architecture: 'amd64' },
+};
 const graph = toBuildGraph(parsed.ast, options);
 
 const parseMs = timeIt(() => parseDockerfile(text, { filename }), runs);
@@ -131,7 +134,10 @@ try {
   rows.push(["node -e ''", timeProcess(['-e', ''], cliRuns)]);
   rows.push(['tsbuild parse (30 instructions)', timeProcess([CLI, 'parse', '-f', small], cliRuns)]);
   rows.push([`tsbuild parse (${count} instructions)`, timeProcess([CLI, 'parse', '-f', file], cliRuns)]);
-  rows.push([`tsbuild parse --graph --json (${count})`, timeProcess([CLI, 'parse', '--graph', '--json', '-f', file], cliRuns)]);
+  rows.push([
+    `tsbuild parse --graph --json (${count})`,
+    timeProcess([CLI, 'parse', '--graph', '--json', '-f', file], cliRuns),
+  ]);
   rows.push([`tsbuild lint (${count})`, timeProcess([CLI, 'lint', '-f', file], cliRuns)]);
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -1,14 +1,4 @@
 export * from './ast.js';
-export * from './errors.js';
-export * from './shell/index.js';
-export { parseRunMount } from './instructions/index.js';
-export {
-  type DockerfileErrorWithDiagnostics,
-  dockerfileErrorOf,
-  type ParseDockerfileOptions,
-  parseDockerfile,
-  parseDockerfileOrThrow,
-} from './parse-dockerfile.js';
 export {
   type BaseImageConfig,
   type BaseImageRef,
@@ -24,4 +14,14 @@ export {
   type StepMount,
   toBuildGraph,
 } from './dag/index.js';
+export * from './errors.js';
+export { parseRunMount } from './instructions/index.js';
 export { type LintOptions, type LintResult, lintDockerfile } from './lint/index.js';
+export {
+  type DockerfileErrorWithDiagnostics,
+  dockerfileErrorOf,
+  type ParseDockerfileOptions,
+  parseDockerfile,
+  parseDockerfileOrThrow,
+} from './parse-dockerfile.js';
+export * from './shell/index.js';
