@@ -1,14 +1,41 @@
 #!/usr/bin/env node
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
-import { commands } from './commands/index.js';
+import { type AnyCommand, commands } from './commands/index.js';
 import { getErrorExitCode } from './exit-code.js';
 import type { GlobalOptions } from './global-options.js';
+import { fastArgs } from './option-specs.js';
 import { formatError } from './render/error.js';
 
 export async function main(argv: string[]): Promise<void> {
   argv = withDefaultCommand(argv);
-  let debug = argv.includes('--debug');
+  const debug = argv.includes('--debug');
+  const word = commandWord(argv);
+  const entry = commands.find((c) => c.name === word);
+  const loaded = await entry?.load();
+  try {
+    // The common path: a plain command line is parsed without loading yargs.
+    const fast = loaded?.raw
+      ? rawArgs(argv)
+      : loaded?.options
+        ? fastArgs(argv, loaded.options, loaded.positionals)
+        : undefined;
+    if (loaded && fast) {
+      await loaded.command.handler(fast as never);
+      return;
+    }
+    await withYargs(argv, loaded?.command);
+  } catch (err) {
+    if (err instanceof CliUsageError) {
+      process.stderr.write(`error: ${err.message}\n`);
+    } else {
+      process.stderr.write(`${formatError(err, { debug, color: process.stderr.isTTY === true })}\n`);
+    }
+    process.exitCode = getErrorExitCode();
+  }
+}
+
+/** The full yargs parser: help, usage errors, and any command line the fast path declines. */
+async function withYargs(argv: string[], loaded: AnyCommand | undefined): Promise<void> {
+  const { default: yargs } = await import('yargs');
   const cli = yargs(argv)
     .scriptName('tsbuild')
     .usage('$0 <command> [options]\n\nBuild OCI images from Dockerfiles, and run them.')
@@ -29,34 +56,49 @@ export async function main(argv: string[]): Promise<void> {
       if (err) throw err;
       throw new CliUsageError(`${msg}\nrun 'tsbuild --help' for usage`);
     });
-  for (const c of commands) cli.command(c as never);
-  try {
-    const parsed = (await cli.parseAsync()) as GlobalOptions;
-    debug = parsed.debug ?? debug;
-  } catch (err) {
-    if (err instanceof CliUsageError) {
-      process.stderr.write(`error: ${err.message}\n`);
-    } else {
-      process.stderr.write(`${formatError(err, { debug, color: process.stderr.isTTY === true })}\n`);
-    }
-    process.exitCode = getErrorExitCode();
+  // Only the command being run is loaded; the others are listed by name for --help.
+  for (const c of commands) {
+    if (loaded && c.name === commandWord(argv)) cli.command(loaded as never);
+    else cli.command(c.name, c.describe);
   }
+  await cli.parseAsync();
+}
+
+/** For commands that read their own words: the global options before the command word, and every word from it on. */
+function rawArgs(argv: string[]): Record<string, unknown> & GlobalOptions {
+  const args: Record<string, unknown> & GlobalOptions = { $0: 'tsbuild' };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--root') args.root = argv[++i];
+    else if (a.startsWith('--root=')) args.root = a.slice('--root='.length);
+    else if (a === '--debug') args.debug = true;
+    else break;
+  }
+  args._ = argv.slice(i);
+  return args;
 }
 
 class CliUsageError extends Error {}
 
+/** The first word that is not an option (nor the value of the global `--root DIR`). */
+function commandWord(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--root') i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
 /** `tsbuild -t name .` means `tsbuild build -t name .`: a first word that is no command starts a build. */
 function withDefaultCommand(argv: string[]): string[] {
-  const names = new Set<string>();
-  for (const c of commands) {
-    const all = [c.command ?? [], c.aliases ?? []].flat();
-    for (const n of all) names.add(String(n).split(' ')[0] ?? '');
-  }
+  const names = new Set(commands.map((c) => c.name));
   if (!names.has('build') || argv.length === 0) return argv;
-  const first = argv.find((a) => !a.startsWith('-'));
+  const first = commandWord(argv);
   const helpOnly = argv.every((a) => ['-h', '--help', '--debug'].includes(a));
   if (helpOnly || (first !== undefined && names.has(first))) return argv;
   return ['build', ...argv];
 }
 
-main(hideBin(process.argv));
+main(process.argv.slice(2));

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import type { GlobalOptions } from '../global-options.js';
+import type { OptionSpecs } from '../option-specs.js';
 
 interface LintArgs extends GlobalOptions {
   file: string;
@@ -8,6 +9,13 @@ interface LintArgs extends GlobalOptions {
   'build-arg'?: string[];
   target?: string;
 }
+
+export const LINT_OPTIONS = {
+  file: { alias: 'f', type: 'string', default: 'Dockerfile', describe: 'Dockerfile to check (- for stdin)' },
+  json: { type: 'boolean', describe: 'Print the findings as JSON' },
+  'build-arg': { type: 'string', array: true, describe: 'Build-time variable (KEY=value)' },
+  target: { type: 'string', describe: 'Check as for this target stage (default: every stage)' },
+} satisfies OptionSpecs;
 
 /**
  * `tsbuild lint [-f Dockerfile] [--json]`: BuildKit's build checks. Warnings print as
@@ -17,17 +25,7 @@ interface LintArgs extends GlobalOptions {
 export const lintCommand: CommandModule<GlobalOptions, LintArgs> = {
   command: 'lint',
   describe: "Run BuildKit's build checks on a Dockerfile",
-  builder: (y: Argv<GlobalOptions>) =>
-    y
-      .option('file', {
-        alias: 'f',
-        type: 'string',
-        default: 'Dockerfile',
-        describe: 'Dockerfile to check (- for stdin)',
-      })
-      .option('json', { type: 'boolean', describe: 'Print the findings as JSON' })
-      .option('build-arg', { type: 'string', array: true, describe: 'Build-time variable (KEY=value)' })
-      .option('target', { type: 'string', describe: 'Check as for this target stage (default: every stage)' }),
+  builder: (y: Argv<GlobalOptions>) => y.options(LINT_OPTIONS) as unknown as Argv<LintArgs>,
   handler: async (args) => {
     const [{ lintDockerfile }, { TsbuildError, UsageError }, { rememberSource }] = await Promise.all([
       import('../../parser/lint/index.js'),

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import type { Dockerfile, Instruction, ParseResult } from '../../parser/index.js';
 import type { GlobalOptions } from '../global-options.js';
+import type { OptionSpecs } from '../option-specs.js';
 
 export interface ParseArgs extends GlobalOptions {
   file: string;
@@ -12,6 +13,15 @@ export interface ParseArgs extends GlobalOptions {
   platform?: string;
 }
 
+export const PARSE_OPTIONS = {
+  file: { alias: 'f', type: 'string', default: 'Dockerfile', describe: 'Dockerfile to parse (- for stdin)' },
+  json: { type: 'boolean', describe: 'Print the AST and the diagnostics as JSON' },
+  graph: { type: 'boolean', describe: 'Print the build graph instead of the AST' },
+  target: { type: 'string', describe: 'With --graph: the target stage' },
+  'build-arg': { type: 'string', array: true, describe: 'With --graph: a build-time variable (KEY=value)' },
+  platform: { type: 'string', describe: 'With --graph: the target platform (os/arch[/variant])' },
+} satisfies OptionSpecs;
+
 /**
  * `tsbuild parse [-f Dockerfile] [--json]`: the Dockerfile's AST, as an outline
  * (one line per instruction) or as JSON (`{ ast, diagnostics }`). A Dockerfile
@@ -21,19 +31,7 @@ export interface ParseArgs extends GlobalOptions {
 export const parseCommand: CommandModule<GlobalOptions, ParseArgs> = {
   command: 'parse',
   describe: 'Parse a Dockerfile and print its instructions',
-  builder: (y: Argv<GlobalOptions>) =>
-    y
-      .option('file', {
-        alias: 'f',
-        type: 'string',
-        default: 'Dockerfile',
-        describe: 'Dockerfile to parse (- for stdin)',
-      })
-      .option('json', { type: 'boolean', describe: 'Print the AST and the diagnostics as JSON' })
-      .option('graph', { type: 'boolean', describe: 'Print the build graph instead of the AST' })
-      .option('target', { type: 'string', describe: 'With --graph: the target stage' })
-      .option('build-arg', { type: 'string', array: true, describe: 'With --graph: a build-time variable (KEY=value)' })
-      .option('platform', { type: 'string', describe: 'With --graph: the target platform (os/arch[/variant])' }),
+  builder: (y: Argv<GlobalOptions>) => y.options(PARSE_OPTIONS) as unknown as Argv<ParseArgs>,
   handler: async (args) => {
     const { name, text } = await readDockerfile(args.file);
     const { parseDockerfile, dockerfileErrorOf } = await import('../../parser/index.js');

@@ -44,10 +44,8 @@ export const runCommand: CommandModule<GlobalOptions, RunArgs> = {
     }) as Argv<RunArgs>,
   handler: async (args) => {
     setErrorExitCode(125);
-    // With halt-at-non-option yargs stops at the word "run" itself: `_` holds the command
-    // name, then "run" and every word after it, which are ours to read.
+    // The CLI hands `run` its words unparsed (cli/main.ts rawArgs): `_` is "run" and every word after it.
     const raw = (args._ as (string | number)[]).map(String);
-    if (raw[0] === 'run') raw.shift();
     if (raw[0] === 'run') raw.shift();
     if (raw[0] === '--help') {
       process.stdout.write(`${RUN_HELP}\n`);
