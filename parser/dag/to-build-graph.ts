@@ -44,6 +44,7 @@ import type {
   CopyStep,
   FileSource,
   HealthConfig,
+  HistoryEntry,
   ImageConfig,
   InlineFile,
   Platform,
@@ -377,7 +378,7 @@ class GraphBuilder {
     if (s.name !== undefined) this.byName.set(s.name, s.index);
   }
 
-  private reportFromUnmatched(unmatched: Set<string>, known: string[], range: SourceRange): void {
+  private reportFromUnmatched(unmatched: ReadonlySet<string>, known: string[], range: SourceRange): void {
     const report = this.options.observer?.fromUnmatched;
     if (!report) return;
     const names = [...unmatched].filter((u) => !known.includes(u));
@@ -628,12 +629,8 @@ class GraphBuilder {
 
   private dispatch(st: StageState, cmd: Command): void {
     const inst = cmd.instruction;
-    const base = {
-      range: cmd.range,
-      name: displayName(inst),
-      ...(cmd.onbuild ? { onbuild: true } : {}),
-    };
-    const emptyHistory = (createdBy: string) => ({ createdBy, emptyLayer: true });
+    const base: StepHead = { range: cmd.range, name: displayName(inst) };
+    if (cmd.onbuild) base.onbuild = true;
     const observer = this.options.observer;
     switch (inst.kind) {
       case 'env': {
@@ -643,24 +640,21 @@ class GraphBuilder {
           st.env.set(k, v);
           st.config.Env = setEnvEntry(st.config.Env ?? [], k, v);
         }
-        st.steps.push({
-          op: 'env',
-          ...base,
-          pairs,
-          history: emptyHistory(`ENV ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`),
-        });
+        st.steps.push(
+          step('env', base, { pairs, history: emptyHistory(`ENV ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`) }),
+        );
         return;
       }
       case 'label': {
         const pairs = this.expandPairs(st, inst, cmd.range);
         st.config.Labels = { ...(st.config.Labels ?? {}) };
         for (const [k, v] of pairs) st.config.Labels[k] = v;
-        st.steps.push({
-          op: 'label',
-          ...base,
-          pairs,
-          history: emptyHistory(`LABEL ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`),
-        });
+        st.steps.push(
+          step('label', base, {
+            pairs,
+            history: emptyHistory(`LABEL ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`),
+          }),
+        );
         return;
       }
       case 'arg':
@@ -681,20 +675,20 @@ class GraphBuilder {
         const clean = wd.length > 1 && wd.endsWith('/') ? wd.slice(0, -1) : wd;
         st.workdir = clean;
         st.config.WorkingDir = clean;
-        st.steps.push({
-          op: 'workdir',
-          ...base,
-          path: clean,
-          mkdir: clean !== '/',
-          user: st.config.User ?? '',
-          history: { createdBy: `WORKDIR ${clean}`, emptyLayer: clean === '/' },
-        });
+        st.steps.push(
+          step('workdir', base, {
+            path: clean,
+            mkdir: clean !== '/',
+            user: st.config.User ?? '',
+            history: { createdBy: `WORKDIR ${clean}`, emptyLayer: clean === '/' },
+          }),
+        );
         return;
       }
       case 'user': {
         const user = this.expand(st, inst.user.value, cmd.range);
         st.config.User = user;
-        st.steps.push({ op: 'user', ...base, user, history: emptyHistory(`USER ${user}`) });
+        st.steps.push(step('user', base, { user, history: emptyHistory(`USER ${user}`) }));
         return;
       }
       case 'volume': {
@@ -707,7 +701,7 @@ class GraphBuilder {
         }
         st.config.Volumes = { ...(st.config.Volumes ?? {}) };
         for (const p of paths) st.config.Volumes[p] = {};
-        st.steps.push({ op: 'volume', ...base, paths, history: emptyHistory(`VOLUME [${paths.join(' ')}]`) });
+        st.steps.push(step('volume', base, { paths, history: emptyHistory(`VOLUME [${paths.join(' ')}]`) }));
         return;
       }
       case 'stopsignal': {
@@ -719,7 +713,7 @@ class GraphBuilder {
           });
         }
         st.config.StopSignal = signal;
-        st.steps.push({ op: 'stopsignal', ...base, signal, history: emptyHistory(`STOPSIGNAL ${signal}`) });
+        st.steps.push(step('stopsignal', base, { signal, history: emptyHistory(`STOPSIGNAL ${signal}`) }));
         return;
       }
       case 'expose': {
@@ -746,12 +740,12 @@ class GraphBuilder {
         st.config.ExposedPorts = { ...(st.config.ExposedPorts ?? {}) };
         for (const p of ports) st.config.ExposedPorts[p] = {};
         const sorted = [...ports].sort();
-        st.steps.push({
-          op: 'expose',
-          ...base,
-          ports: [...ports],
-          history: emptyHistory(`EXPOSE map[${sorted.map((p) => `${p}:{}`).join(' ')}]`),
-        });
+        st.steps.push(
+          step('expose', base, {
+            ports: [...ports],
+            history: emptyHistory(`EXPOSE map[${sorted.map((p) => `${p}:{}`).join(' ')}]`),
+          }),
+        );
         return;
       }
       case 'cmd': {
@@ -760,7 +754,7 @@ class GraphBuilder {
         const args = this.commandArgs(st, inst.command, 'CMD', cmd.range);
         st.config.Cmd = args;
         st.config.ArgsEscaped = true;
-        st.steps.push({ op: 'cmd', ...base, args, history: emptyHistory(`CMD ${goList(args)}`) });
+        st.steps.push(step('cmd', base, { args, history: emptyHistory(`CMD ${goList(args)}`) }));
         return;
       }
       case 'entrypoint': {
@@ -770,13 +764,9 @@ class GraphBuilder {
         st.config.Entrypoint = args;
         const resetCmd = st.cmdSet === undefined;
         if (resetCmd) st.config.Cmd = null;
-        st.steps.push({
-          op: 'entrypoint',
-          ...base,
-          args,
-          resetCmd,
-          history: emptyHistory(`ENTRYPOINT ${goList(args)}`),
-        });
+        st.steps.push(
+          step('entrypoint', base, { args, resetCmd, history: emptyHistory(`ENTRYPOINT ${goList(args)}`) }),
+        );
         return;
       }
       case 'healthcheck': {
@@ -784,31 +774,25 @@ class GraphBuilder {
         st.healthcheckSet = cmd.range;
         const hc = healthConfig(inst);
         st.config.Healthcheck = hc;
-        st.steps.push({ op: 'healthcheck', ...base, healthcheck: hc, history: emptyHistory(healthHistory(hc)) });
+        st.steps.push(step('healthcheck', base, { healthcheck: hc, history: emptyHistory(healthHistory(hc)) }));
         return;
       }
       case 'shell':
         st.config.Shell = [...inst.args];
-        st.steps.push({
-          op: 'shell',
-          ...base,
-          shell: [...inst.args],
-          history: emptyHistory(`SHELL [${inst.args.join(' ')}]`),
-        });
+        st.steps.push(
+          step('shell', base, { shell: [...inst.args], history: emptyHistory(`SHELL [${inst.args.join(' ')}]`) }),
+        );
         return;
       case 'onbuild':
         st.onbuild.push(inst.expression);
         st.config.OnBuild = [...(st.config.OnBuild ?? []), inst.expression];
-        st.steps.push({ op: 'onbuild', ...base, expression: inst.expression });
+        st.steps.push(step('onbuild', base, { expression: inst.expression }));
         return;
       case 'maintainer':
         st.author = inst.name;
-        st.steps.push({
-          op: 'maintainer',
-          ...base,
-          author: inst.name,
-          history: emptyHistory(`MAINTAINER ${inst.name}`),
-        });
+        st.steps.push(
+          step('maintainer', base, { author: inst.name, history: emptyHistory(`MAINTAINER ${inst.name}`) }),
+        );
         return;
       case 'from':
         throw new BuildGraphError('TSB_DOCKERFILE_ONBUILD', 'FROM is not allowed here', {
@@ -818,12 +802,7 @@ class GraphBuilder {
     }
   }
 
-  private dispatchArg(
-    st: StageState,
-    inst: ArgInstruction,
-    cmd: Command,
-    base: { range: SourceRange; name: string; onbuild?: boolean },
-  ): void {
+  private dispatchArg(st: StageState, inst: ArgInstruction, cmd: Command, base: StepHead): void {
     // every default sees the values from before the instruction (as BuildKit 20.10 does)
     const snapshot = st.env.clone();
     const args: { key: string; value?: string }[] = [];
@@ -861,15 +840,10 @@ class GraphBuilder {
       history.push(expandedDefault === undefined ? key : `${key}=${expandedDefault}`);
     }
     this.reportUnmatched(st, unmatched, cmd.range, snapshot);
-    st.steps.push({ op: 'arg', ...base, args, history: { createdBy: `ARG ${history.join(' ')}`, emptyLayer: true } });
+    st.steps.push(step('arg', base, { args, history: { createdBy: `ARG ${history.join(' ')}`, emptyLayer: true } }));
   }
 
-  private dispatchRun(
-    st: StageState,
-    inst: RunInstruction,
-    cmd: Command,
-    base: { range: SourceRange; name: string; onbuild?: boolean },
-  ): RunStep {
+  private dispatchRun(st: StageState, inst: RunInstruction, cmd: Command, base: StepHead): RunStep {
     let ssh = 0;
     const mounts = inst.mounts.map((m, i) => {
       const index = m.type === 'ssh' ? ssh++ : 0;
@@ -900,14 +874,11 @@ class GraphBuilder {
       shell = st.config.Shell?.length ? st.config.Shell : DEFAULT_SHELL;
       args = [...shell, line];
     }
-    const env = st.env.toList();
-    return {
-      op: 'run',
-      ...base,
-      form: inst.command.form,
-      args,
-      ...(shell ? { shell: [...shell] } : {}),
-      env,
+    // `shell` only for the shell form, in its place among the fields (the graph's JSON keeps this order)
+    const fields: Partial<StepFields<'run'>> = { form: inst.command.form, args };
+    if (shell) fields.shell = [...shell];
+    Object.assign(fields, {
+      env: st.env.toList(),
       proxyEnv: this.proxyEnv,
       argNames: st.historyArgs.map((a) => a.key),
       user: st.config.User ?? '',
@@ -918,7 +889,8 @@ class GraphBuilder {
       heredocs: inst.heredocs,
       files,
       history: { createdBy: `RUN ${runCommandString(args, st)} # buildkit`, emptyLayer: false },
-    };
+    });
+    return step('run', base, fields as StepFields<'run'>);
   }
 
   /** A mount whose options hold `$`: each value expanded (as BuildKit does), then the list parsed again. */
@@ -1015,12 +987,7 @@ class GraphBuilder {
     }
   }
 
-  private dispatchCopy(
-    st: StageState,
-    inst: CopyInstruction | AddInstruction,
-    cmd: Command,
-    base: { range: SourceRange; name: string; onbuild?: boolean },
-  ): CopyStep {
+  private dispatchCopy(st: StageState, inst: CopyInstruction | AddInstruction, cmd: Command, base: StepHead): CopyStep {
     const isAdd = inst.kind === 'add';
     const fail = (code: string, message: string): never => {
       throw new BuildGraphError(code, message, { file: this.file, ranges: [cmd.range] });
@@ -1042,9 +1009,7 @@ class GraphBuilder {
       sources.push({ type: 'heredoc', name: h.name, content });
     }
     const dest = this.expand(st, inst.dest.value, cmd.range);
-    const step: CopyStep = {
-      op: inst.kind,
-      ...base,
+    const copy: CopyStep = step(inst.kind, base, {
       sources,
       dest,
       destPath: resolveDest(st.workdir, dest),
@@ -1054,7 +1019,7 @@ class GraphBuilder {
       unpack: isAdd ? (inst.unpack ?? true) : false,
       user: st.config.User ?? '',
       workdir: st.workdir,
-    };
+    });
     if (cmd.copyFrom) {
       const src = cmd.copyFrom;
       if (src.type === 'stage' && src.stage >= st.info.index) {
@@ -1064,23 +1029,23 @@ class GraphBuilder {
           `cannot copy from stage "${inst.from}", it needs to be defined before current stage "${current}"`,
         );
       }
-      step.from = src;
+      copy.from = src;
     }
-    if (inst.chown !== undefined) step.chown = this.expand(st, inst.chown, cmd.range);
+    if (inst.chown !== undefined) copy.chown = this.expand(st, inst.chown, cmd.range);
     if (inst.chmod !== undefined) {
       const raw = this.expand(st, inst.chmod, cmd.range);
-      step.chmod = parseChmod(raw, fail);
+      copy.chmod = parseChmod(raw, fail);
     }
     if (isAdd) {
       const add = inst as AddInstruction;
-      step.keepGitDir = add.keepGitDir;
+      copy.keepGitDir = add.keepGitDir;
       if (add.checksum !== undefined) {
         const checksum = this.expand(st, add.checksum, cmd.range);
         if (sources.length !== 1) fail('TSB_DOCKERFILE_COPY', "checksum can't be specified for multiple sources");
         if (sources[0]?.type === 'path' || sources[0]?.type === 'heredoc') {
           fail('TSB_DOCKERFILE_COPY', 'checksum requires HTTP(S) or Git sources');
         }
-        step.checksum = checksum;
+        copy.checksum = checksum;
       }
     }
     if (sources.length === 0) fail('TSB_DOCKERFILE_COPY', `${inst.kind.toUpperCase()} requires at least two arguments`);
@@ -1089,8 +1054,8 @@ class GraphBuilder {
     for (const s of sources) if (s.type !== 'heredoc') parts.push(s.type === 'path' ? s.path : s.url);
     for (const s of sources) if (s.type === 'heredoc') parts.push(`<<${s.name}`);
     parts.push(dest);
-    step.history = { createdBy: `${parts.join(' ')} # buildkit`, emptyLayer: false };
-    return step;
+    copy.history = { createdBy: `${parts.join(' ')} # buildkit`, emptyLayer: false };
+    return copy;
   }
 
   // ---- expansion helpers ------------------------------------------------------------------------------------
@@ -1132,7 +1097,12 @@ class GraphBuilder {
     return out;
   }
 
-  private reportUnmatched(st: StageState, unmatched: Set<string>, range: SourceRange, env: EnvList = st.env): void {
+  private reportUnmatched(
+    st: StageState,
+    unmatched: ReadonlySet<string>,
+    range: SourceRange,
+    env: EnvList = st.env,
+  ): void {
     const report = this.options.observer?.unmatched;
     if (!report || unmatched.size === 0 || !st.info.baseKnown) return;
     const names = [...unmatched].filter((n) => !st.declared.has(n) && !NON_ENV_ARGS.has(n));
@@ -1170,6 +1140,23 @@ class GraphBuilder {
     if (st.author !== undefined) stage.author = st.author;
     return stage;
   }
+}
+
+/** The fields every step has after `op`: its range, its progress name and, for ONBUILD triggers, `onbuild`. */
+type StepHead = { range: SourceRange; name: string; onbuild?: boolean };
+type StepOf<Op extends Step['op']> = Extract<Step, { op: Op }>;
+type StepFields<Op extends Step['op']> = Omit<StepOf<Op>, 'op' | keyof StepHead>;
+
+/**
+ * A step: `op`, the head, then the op's fields, in the order the graph's JSON shows them.
+ * (Built with `Object.assign`: object spread in the middle of a literal is many times slower in V8.)
+ */
+function emptyHistory(createdBy: string): HistoryEntry {
+  return { createdBy, emptyLayer: true };
+}
+
+function step<Op extends Step['op']>(op: Op, head: StepHead, fields: StepFields<Op>): StepOf<Op> {
+  return Object.assign({ op }, head, fields) as StepOf<Op>;
 }
 
 /** Splits a mount option list on commas outside double quotes, removing the quotes (CSV). */

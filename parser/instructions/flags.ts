@@ -77,6 +77,7 @@ export class CheckedFlags {
 }
 
 const NO_FLAGS = new CheckedFlags([]);
+const BOOLEAN = /^(true|false)$/i;
 
 /**
  * Checks an instruction's flags against what it accepts, as BuildKit's
@@ -87,29 +88,28 @@ export function checkFlags(input: InstructionInput, kind: InstructionKind = inpu
   if (input.flags.length === 0) return NO_FLAGS;
   const spec = INSTRUCTION_FLAGS[kind];
   const seen = new Set<string>();
-  const keyword = kind.toUpperCase();
   for (const f of input.flags) {
     const type = spec[f.name];
-    const range = rangeOf(input, f);
     if (type === undefined) {
+      const range = rangeOf(input, f);
       const hint = suggest(f.name, Object.keys(spec));
       fail(
         codes.unknownFlag,
-        `unknown flag --${f.name} for ${keyword} on line ${range.start.line}${hint ? ` (did you mean --${hint}?)` : ''}`,
+        `unknown flag --${f.name} for ${kind.toUpperCase()} on line ${range.start.line}${hint ? ` (did you mean --${hint}?)` : ''}`,
         range,
       );
     }
     if (seen.has(f.name) && type !== 'strings') {
-      fail(codes.flag, `duplicate flag specified: --${f.name}`, range);
+      fail(codes.flag, `duplicate flag specified: --${f.name}`, rangeOf(input, f));
     }
     seen.add(f.name);
     if (type === 'bool') {
-      if (f.flagValue === '') fail(codes.flag, `missing a value on flag: --${f.name}`, range);
-      if (f.flagValue !== null && !/^(true|false)$/i.test(f.flagValue)) {
-        fail(codes.flag, `expecting boolean value for flag --${f.name}, not: ${f.flagValue}`, range);
+      if (f.flagValue === '') fail(codes.flag, `missing a value on flag: --${f.name}`, rangeOf(input, f));
+      if (f.flagValue !== null && !BOOLEAN.test(f.flagValue)) {
+        fail(codes.flag, `expecting boolean value for flag --${f.name}, not: ${f.flagValue}`, rangeOf(input, f));
       }
     } else if (f.flagValue === null) {
-      fail(codes.flag, `missing a value on flag: --${f.name}`, range);
+      fail(codes.flag, `missing a value on flag: --${f.name}`, rangeOf(input, f));
     }
   }
   return new CheckedFlags(input.flags);

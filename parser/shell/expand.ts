@@ -23,9 +23,9 @@ export interface Expansion {
   /** The expanded word with quotes removed (BuildKit's `ProcessWord`). */
   value: string;
   /** Names referenced that were set (even to the empty string). */
-  matched: Set<string>;
+  matched: ReadonlySet<string>;
   /** Names referenced that were not set. */
-  unmatched: Set<string>;
+  unmatched: ReadonlySet<string>;
 }
 
 export interface WordsExpansion extends Expansion {
@@ -50,6 +50,8 @@ const QUESTION = 0x3f;
 /** Words that need no scanning: no `$`, no quote and no escape character. */
 const PLAIN_BACKSLASH = /^[^$'"\\]*$/;
 const PLAIN_BACKTICK = /^[^$'"`]*$/;
+/** The names of a word without variables: one shared empty set (read-only), not two new ones per word. */
+const NO_NAMES: ReadonlySet<string> = new Set();
 
 /**
  * Expands one word: variables replaced, quotes and escapes removed, white space kept.
@@ -58,7 +60,7 @@ const PLAIN_BACKTICK = /^[^$'"`]*$/;
 export function expandWord(word: string, env: EnvSource, options: ExpandOptions = {}): Expansion {
   const escapeChar = options.escape ?? '\\';
   if ((escapeChar === '\\' ? PLAIN_BACKSLASH : PLAIN_BACKTICK).test(word)) {
-    return { value: word, matched: new Set(), unmatched: new Set() };
+    return { value: word, matched: NO_NAMES, unmatched: NO_NAMES };
   }
   const scanner = new WordScanner(word, env, escapeChar, options.skipUnset === true, null);
   const value = scanner.run();
@@ -75,7 +77,7 @@ export function expandWords(word: string, env: EnvSource, options: ExpandOptions
   const words = new WordSplitter();
   if ((escapeChar === '\\' ? PLAIN_BACKSLASH : PLAIN_BACKTICK).test(word)) {
     words.addText(word, 0, word.length);
-    return { value: word, values: words.finish(), matched: new Set(), unmatched: new Set() };
+    return { value: word, values: words.finish(), matched: NO_NAMES, unmatched: NO_NAMES };
   }
   const scanner = new WordScanner(word, env, escapeChar, options.skipUnset === true, words);
   const value = scanner.run();

@@ -76,7 +76,7 @@ export function buildLexer(esc: EscapeChar, options: { validate?: boolean } = {}
       defaultMode: 'line',
     },
     {
-      positionTracking: 'full',
+      positionTracking: 'onlyStart',
       lineTerminatorsPattern: /\n/g,
       lineTerminatorCharacters: ['\n'],
       ensureOptimizations: false,

@@ -1,4 +1,4 @@
-import type { Diagnostic, EscapeChar, Heredoc, Instruction, InstructionKind, SourceRange } from '../ast.js';
+import type { Diagnostic, EscapeChar, Heredoc, Instruction, InstructionKind, Position, SourceRange } from '../ast.js';
 import { DockerfileError } from '../errors.js';
 import { skipSpace, trimEnd } from './chars.js';
 import type { IToken } from './chevrotain.js';
@@ -95,29 +95,9 @@ class ToAstVisitor extends BaseVisitor {
     const lastHeredoc = heredocs.docs[heredocs.docs.length - 1];
     const end = lastHeredoc ? lastHeredoc.range.end : line.position(Math.max(trimEnd(text, 0, text.length) - 1, 0));
 
-    const sourceAt = (h: { keyword: Span; restStart: number }, from: number, comments: string[]): InstructionSource => {
-      const kind = options.kindOf(h.keyword.value) ?? options.unknown(line, h.keyword);
-      const { flags, argsStart } = extractFlags(text, h.restStart, text.length);
-      const a = skipSpace(text, argsStart, text.length);
-      const b = trimEnd(text, a, text.length);
-      return {
-        kind,
-        keyword: h.keyword,
-        line,
-        flags,
-        args: { value: text.slice(a, b), start: a, end: b },
-        original: from === 0 ? text : text.slice(skipSpace(text, from, text.length), trimEnd(text, from, text.length)),
-        heredocs: heredocs.docs,
-        heredocRaw: heredocs.raw,
-        comments,
-        escape: options.escape,
-        range: { start: from === 0 ? start : line.position(h.keyword.start), end },
-        parseNested: (nested) => options.build(sourceAt(splitKeyword(text, nested, text.length)!, nested, [])),
-      };
-    };
-
+    const shared: SharedParts = { options, line, heredocs, end };
     try {
-      out.instructions.push(options.build(sourceAt(head, 0, comments)));
+      out.instructions.push(options.build(new Source(shared, head, 0, start, comments)));
     } catch (err) {
       out.diagnostics.push(toDiagnostic(err, { start, end }));
     }
@@ -132,6 +112,66 @@ export function toAst(cst: { children: DockerfileCstChildren }, options: ToAstOp
   const out: ToAstResult = { instructions: [], diagnostics: [], seen: 0 };
   visitor.visit(cst as never, { options, out, comments: new Map() });
   return out;
+}
+
+/** What the instruction of a line and the instruction nested in it (ONBUILD) share. */
+interface SharedParts {
+  options: ToAstOptions;
+  line: LogicalLine;
+  heredocs: { docs: Heredoc[]; raw: string[] };
+  end: Position;
+}
+
+/**
+ * The instruction starting at `from` of a logical line (0 for the line's own, the nested one's start for
+ * ONBUILD). A class rather than an object literal with closures: one allocation per instruction.
+ */
+class Source implements InstructionSource {
+  readonly kind: InstructionKind;
+  readonly keyword: Span;
+  readonly line: LogicalLine;
+  readonly flags: FlagSpan[];
+  readonly args: Span;
+  readonly original: string;
+  readonly heredocs: Heredoc[];
+  readonly heredocRaw: string[];
+  readonly comments: string[];
+  readonly escape: EscapeChar;
+  readonly range: SourceRange;
+  private readonly shared: SharedParts;
+
+  constructor(
+    shared: SharedParts,
+    head: { keyword: Span; restStart: number },
+    from: number,
+    start: Position,
+    comments: string[],
+  ) {
+    const { options, line } = shared;
+    const text = line.text;
+    this.shared = shared;
+    this.kind = options.kindOf(head.keyword.value) ?? options.unknown(line, head.keyword);
+    this.keyword = head.keyword;
+    this.line = line;
+    const { flags, argsStart } = extractFlags(text, head.restStart, text.length);
+    this.flags = flags;
+    const a = skipSpace(text, argsStart, text.length);
+    const b = trimEnd(text, a, text.length);
+    this.args = { value: text.slice(a, b), start: a, end: b };
+    this.original =
+      from === 0 ? text : text.slice(skipSpace(text, from, text.length), trimEnd(text, from, text.length));
+    this.heredocs = shared.heredocs.docs;
+    this.heredocRaw = shared.heredocs.raw;
+    this.comments = comments;
+    this.escape = options.escape;
+    this.range = { start, end: shared.end };
+  }
+
+  parseNested(nested: number): Instruction {
+    const { line, options } = this.shared;
+    const head = splitKeyword(line.text, nested, line.text.length)!;
+    return options.build(new Source(this.shared, head, nested, line.position(head.keyword.start), []));
+  }
 }
 
 function toDiagnostic(err: unknown, fallback: SourceRange): Diagnostic {
