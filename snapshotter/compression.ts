@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import zlib from 'node:zlib';
 import { abortError, LayerError } from './errors.js';
+import { OffloadedDigest } from './offload-hash.js';
 
 export type Compression = 'gzip' | 'none';
 
@@ -11,6 +12,12 @@ const BLOCK_SIZE = 1 << 20;
 /** Blocks in flight at once (libuv's pool runs them on both cores). */
 const IN_FLIGHT = 4;
 const DICT = 32 * 1024;
+/**
+ * Output left buffered in `out` before waiting for it to drain. fs write streams
+ * default to a 16 KiB high-water mark: waiting at that mark would cost a round trip
+ * through the thread pool per 16 KiB; this keeps writes large and memory bounded.
+ */
+const OUT_BUFFER = 8 << 20;
 
 const deflateRaw = (buf: Buffer, opts: zlib.ZlibOptions) =>
   new Promise<Buffer>((done, fail) => zlib.deflateRaw(buf, opts, (err, out) => (err ? fail(err) : done(out))));
@@ -67,12 +74,11 @@ export function incompressible(block: Buffer): boolean {
  * `out` with backpressure. The output is deterministic.
  */
 export class LayerSink {
-  private readonly diffHash: Hash = createHash('sha256');
-  private readonly blobHash: Hash = createHash('sha256');
+  private readonly diffHash: OffloadedDigest;
+  private readonly blobHash: OffloadedDigest | undefined;
   private size = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  private crc = 0;
   private total = 0;
   private prevTail: Buffer | undefined;
   private readonly queue: Promise<Buffer | Buffer[]>[] = [];
@@ -83,17 +89,22 @@ export class LayerSink {
     private readonly compression: Compression = 'gzip',
     private readonly level = 6,
     private readonly signal?: AbortSignal,
-  ) {}
+  ) {
+    // Both digests (and gzip's crc32) run on their own threads; the compressed blob
+    // is hashed only when there is one.
+    this.diffHash = new OffloadedDigest(compression === 'gzip');
+    this.blobHash = compression === 'gzip' ? new OffloadedDigest(false) : undefined;
+  }
 
   async write(chunk: Buffer): Promise<void> {
     if (this.signal?.aborted) throw abortError(this.signal);
     if (!chunk.length) return;
-    this.diffHash.update(chunk);
+    const wait = this.diffHash.update(chunk);
+    if (wait) await wait;
     if (this.compression === 'none') {
       await this.emit(chunk);
       return;
     }
-    this.crc = zlib.crc32(chunk, this.crc);
     this.total += chunk.length;
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
@@ -101,17 +112,33 @@ export class LayerSink {
   }
 
   async end(): Promise<{ diffId: string; digest: string; size: number }> {
-    if (this.compression === 'gzip') {
-      await this.flushBlock(true);
-      while (this.queue.length) await this.emit(await (this.queue.shift() as Promise<Buffer | Buffer[]>));
-      const trailer = Buffer.alloc(8);
-      trailer.writeUInt32LE(this.crc >>> 0, 0);
-      trailer.writeUInt32LE(this.total % 2 ** 32, 4);
-      await this.emit(trailer);
+    try {
+      const diff = await this.finish();
+      const diffId = `sha256:${diff}`;
+      const digest = this.blobHash ? `sha256:${(await this.blobHash.digest()).hex}` : diffId;
+      return { diffId, digest, size: this.size };
+    } catch (err) {
+      this.dispose();
+      throw err;
     }
-    const diffId = `sha256:${this.diffHash.digest('hex')}`;
-    const digest = this.compression === 'none' ? diffId : `sha256:${this.blobHash.digest('hex')}`;
-    return { diffId, digest, size: this.size };
+  }
+
+  /** Releases the hash threads' state for a layer that will not be ended. */
+  dispose(): void {
+    this.diffHash.dispose();
+    this.blobHash?.dispose();
+  }
+
+  private async finish(): Promise<string> {
+    if (this.compression !== 'gzip') return (await this.diffHash.digest()).hex;
+    await this.flushBlock(true);
+    while (this.queue.length) await this.emit(await (this.queue.shift() as Promise<Buffer | Buffer[]>));
+    const { hex, crc } = await this.diffHash.digest();
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(crc >>> 0, 0);
+    trailer.writeUInt32LE(this.total % 2 ** 32, 4);
+    await this.emit(trailer);
+    return hex;
   }
 
   private async flushBlock(final: boolean): Promise<void> {
@@ -142,34 +169,44 @@ export class LayerSink {
   }
 
   private async emit(data: Buffer | Buffer[]): Promise<void> {
-    if (Array.isArray(data)) {
-      for (const b of data) await this.emit(b);
-      return;
+    const parts = Array.isArray(data) ? data : [data];
+    for (const b of parts) {
+      const wait = this.blobHash?.update(b);
+      if (wait) await wait;
+      this.size += b.length;
     }
-    const buf = data;
-    if (!buf.length) return;
-    this.blobHash.update(buf);
-    this.size += buf.length;
-    if (!this.out.write(buf)) {
-      const ac = new AbortController();
-      const signals = this.signal ? AbortSignal.any([this.signal, ac.signal]) : ac.signal;
-      try {
-        await Promise.race([
-          once(this.out, 'drain', { signal: signals }),
-          once(this.out, 'error', { signal: signals }).then(([e]) => {
-            throw e;
-          }),
-          once(this.out, 'close', { signal: signals }).then(() => {
-            throw new LayerError('TSB_LAYER_CORRUPT', 'the layer output closed early');
-          }),
-        ]);
-      } catch (err) {
-        if (this.signal?.aborted) throw abortError(this.signal);
-        throw err;
-      } finally {
-        ac.abort();
-      }
-    }
+    const out = this.out;
+    if (out.errored) throw out.errored;
+    if (out.destroyed) throw new LayerError('TSB_LAYER_CORRUPT', 'the layer output closed early');
+    // Stored blocks (header + slice pairs) go out as one writev.
+    if (parts.length > 1) out.cork();
+    for (const b of parts) if (b.length) out.write(b);
+    if (parts.length > 1) out.uncork();
+    if (out.writableNeedDrain && out.writableLength > OUT_BUFFER) await this.drained();
+  }
+
+  private drained(): Promise<void> {
+    const out = this.out;
+    const signal = this.signal;
+    return new Promise<void>((resolve, reject) => {
+      const settle = (err?: unknown) => {
+        out.off('drain', onDrain);
+        out.off('error', onError);
+        out.off('close', onClose);
+        signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onDrain = () => settle();
+      const onError = (e: unknown) => settle(e);
+      const onClose = () => settle(new LayerError('TSB_LAYER_CORRUPT', 'the layer output closed early'));
+      const onAbort = () => settle(abortError(signal as AbortSignal));
+      out.on('drain', onDrain);
+      out.on('error', onError);
+      out.on('close', onClose);
+      signal?.addEventListener('abort', onAbort);
+      if (signal?.aborted) onAbort();
+    });
   }
 }
 

@@ -24,23 +24,28 @@ export async function exportFlattened(
   const sink = new LayerSink(out, 'none', undefined, o.signal);
   const writer = new TreeWriter(sink, o.signal);
   const only = mounts[0];
-  if (mounts.length === 1 && only?.type === 'bind') {
-    await writer.addTree(only.source);
-  } else {
-    const target = store.stagingPath('mnt-');
-    mkdirSync(target, { mode: 0o700 });
-    try {
-      await mountAll(mounts, target);
+  try {
+    if (mounts.length === 1 && only?.type === 'bind') {
+      await writer.addTree(only.source);
+    } else {
+      const target = store.stagingPath('mnt-');
+      mkdirSync(target, { mode: 0o700 });
       try {
-        await writer.addTree(target);
+        await mountAll(mounts, target);
+        try {
+          await writer.addTree(target);
+        } finally {
+          await unmountAll(target);
+        }
       } finally {
-        await unmountAll(target);
+        await removeTree(target);
       }
-    } finally {
-      await removeTree(target);
     }
+    await sink.write(END_OF_ARCHIVE);
+  } catch (err) {
+    sink.dispose();
+    throw err;
   }
-  await sink.write(END_OF_ARCHIVE);
   const { digest, size } = await sink.end();
   await finishOutput(out);
   return { digest, size };

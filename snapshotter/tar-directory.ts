@@ -14,8 +14,13 @@ export async function tarDirectory(
 ): Promise<{ diffId: string; digest: string; size: number }> {
   const sink = new LayerSink(out, o.compression ?? 'gzip', o.level, o.signal);
   const writer = new TreeWriter(sink, o.signal);
-  await writer.addTree(dir);
-  await sink.write(END_OF_ARCHIVE);
+  try {
+    await writer.addTree(dir);
+    await sink.write(END_OF_ARCHIVE);
+  } catch (err) {
+    sink.dispose();
+    throw err;
+  }
   const result = await sink.end();
   await finishOutput(out);
   return result;

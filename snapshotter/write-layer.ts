@@ -39,10 +39,15 @@ export async function writeLayer(
   }
   const sink = new LayerSink(out, o.compression ?? 'gzip', o.level, o.signal);
   const writer = new TreeWriter(sink, o.signal);
-  if (store.driver === 'overlay') await writeUpper(writer, paths.fs, '');
-  else if (paths.lowers[0]) await writeChanges(writer, paths.fs, paths.lowers[0]);
-  else await writer.addTree(paths.fs);
-  await sink.write(END_OF_ARCHIVE);
+  try {
+    if (store.driver === 'overlay') await writeUpper(writer, paths.fs, '');
+    else if (paths.lowers[0]) await writeChanges(writer, paths.fs, paths.lowers[0]);
+    else await writer.addTree(paths.fs);
+    await sink.write(END_OF_ARCHIVE);
+  } catch (err) {
+    sink.dispose();
+    throw err;
+  }
   const result = await sink.end();
   await finishOutput(out);
   return { ...result, empty: writer.empty };
