@@ -2,7 +2,7 @@ import type { Diagnostic, Dockerfile, ParseResult } from './ast.js';
 import { readDirectives } from './directives.js';
 import { type DockerfileError, DockerfileSyntaxError, InstructionError } from './errors.js';
 import { instructionKind, parseInstruction, unknownInstruction } from './instructions/index.js';
-import { dockerfileParser, lexerFor, toAst } from './syntax/index.js';
+import { lexerFor, readDockerfile, toAst } from './syntax/index.js';
 
 export interface ParseDockerfileOptions {
   /** The name used in messages and in the AST (`Dockerfile` by default). */
@@ -45,19 +45,18 @@ export function parseDockerfile(text: string, options: ParseDockerfileOptions = 
         range: { start: at, end: at },
       });
     }
-    const parser = dockerfileParser();
-    parser.input = lexed.tokens;
-    const cst = parser.dockerfile();
-    for (const e of parser.errors) {
-      const at = { line: e.token.startLine ?? 1, column: e.token.startColumn ?? 1 };
+    const file = readDockerfile(lexed.tokens, directives.escape);
+    if (file.unexpected) {
+      const t = file.unexpected;
+      const at = { line: t.startLine ?? 1, column: t.startColumn ?? 1 };
       diagnostics.push({
         severity: 'error',
         code: 'TSB_DOCKERFILE_SYNTAX',
-        message: e.message,
+        message: `unexpected text ${JSON.stringify(t.image)}`,
         range: { start: at, end: at },
       });
     }
-    const out = toAst(cst, {
+    const out = toAst(file, {
       escape: directives.escape,
       directivesEnd: directives.lastLine,
       kindOf: instructionKind,

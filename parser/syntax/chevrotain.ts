@@ -21,6 +21,6 @@ async function load(): Promise<typeof import('chevrotain')> {
 
 const chevrotain = await load();
 
-export const { createToken, CstParser, Lexer } = chevrotain;
-export type { CstNode, IToken, TokenType } from 'chevrotain';
+export const { createToken, Lexer } = chevrotain;
+export type { IToken, TokenType } from 'chevrotain';
 export type Lexer = import('chevrotain').Lexer;

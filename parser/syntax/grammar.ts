@@ -1,78 +1,73 @@
-import { CstParser, type IToken } from './chevrotain.js';
-import { allTokenTypes, HeredocBody } from './lexer.js';
-import {
-  ArgText,
-  Comment,
-  Continuation,
-  categoryTokens,
-  InstructionText,
-  LeadingContinuation,
-  LineEnd,
-  Newline,
-} from './tokens.js';
+import type { EscapeChar } from '../ast.js';
+import type { IToken } from './chevrotain.js';
+import { type EscapeTokens, HeredocBody, tokensFor } from './lexer.js';
+import { Comment, LineEnd, Newline } from './tokens.js';
+
+/** The tokens of one instruction, in source order. */
+export interface InstructionTokens {
+  /** Its text segments (the instruction text or a leading continuation's line, then argument text). */
+  segments: IToken[];
+  /** Its escaped line continuations, the leading one first; undefined when it has none. */
+  continuations: IToken[] | undefined;
+  /** The heredoc bodies that follow its line, if any. */
+  heredocBody: IToken | undefined;
+}
+
+/** A lexed Dockerfile read by the grammar. */
+export interface DockerfileTokens {
+  comments: IToken[];
+  instructions: InstructionTokens[];
+  /** The first token the grammar does not allow where it stands; reading stops there. */
+  unexpected: IToken | undefined;
+}
 
 /**
- * The Dockerfile grammar: a file is blank lines, comments and instructions; an
- * instruction is its text segments and continuations up to the line end,
- * followed by its heredoc bodies. The meaning of the text (keyword, flags,
- * arguments) is read by `to-ast` from the joined logical line.
+ * The Dockerfile grammar, read straight off the lexer's tokens: a file is
+ * blank lines, comments and instructions; an instruction is its first text
+ * (or a leading continuation), then text segments and continuations up to the
+ * line end, then its heredoc bodies. The lexer's modes already give the token
+ * vector this shape; the meaning of the text (keyword, flags, arguments) is
+ * read by `to-ast` from the joined logical line.
  */
-export class DockerfileParser extends CstParser {
-  /** Chevrotain's grammar checks cost start-up time: they run only with `validate` (the grammar's unit test sets it). */
-  constructor(options: { validate?: boolean } = {}) {
-    super([...categoryTokens, HeredocBody, ...allTokenTypes()], {
-      recoveryEnabled: false,
-      maxLookahead: 1,
-      skipValidations: options.validate !== true,
-    });
-    this.performSelfAnalysis();
+export function readDockerfile(tokens: IToken[], esc: EscapeChar): DockerfileTokens {
+  const types = tokensFor(esc);
+  const out: DockerfileTokens = { comments: [], instructions: [], unexpected: undefined };
+  let i = 0;
+  while (i < tokens.length) {
+    const token = tokens[i]!;
+    const type = token.tokenType;
+    if (type === Newline) {
+      i++;
+    } else if (type === Comment) {
+      out.comments.push(token);
+      i++;
+    } else if (type === types.instructionText || type === types.leadingContinuation) {
+      i = readInstruction(tokens, i, types, out.instructions);
+    } else {
+      out.unexpected = token;
+      break;
+    }
   }
-
-  public dockerfile = this.RULE('dockerfile', () => {
-    this.MANY(() => {
-      this.OR([
-        { ALT: () => this.CONSUME(Newline) },
-        { ALT: () => this.CONSUME(Comment) },
-        { ALT: () => this.SUBRULE(this.instruction) },
-      ]);
-    });
-  });
-
-  public instruction = this.RULE('instruction', () => {
-    this.OR([{ ALT: () => this.CONSUME(InstructionText) }, { ALT: () => this.CONSUME(LeadingContinuation) }]);
-    this.MANY(() => {
-      this.OR2([{ ALT: () => this.CONSUME(ArgText) }, { ALT: () => this.CONSUME(Continuation) }]);
-    });
-    this.OPTION(() => this.CONSUME(LineEnd));
-    this.OPTION2(() => this.CONSUME(HeredocBody));
-  });
+  return out;
 }
 
-let instance: DockerfileParser | undefined;
-
-/** The one parser instance, reset for each input by assigning `input`. */
-export function dockerfileParser(): DockerfileParser {
-  instance ??= new DockerfileParser();
-  return instance;
-}
-
-/** The CST shapes `to-ast` reads (Chevrotain groups children by token or rule name). */
-export interface DockerfileCstChildren {
-  Newline?: IToken[];
-  Comment?: IToken[];
-  instruction?: InstructionCstNode[];
-}
-
-export interface InstructionCstNode {
-  name: 'instruction';
-  children: InstructionCstChildren;
-}
-
-export interface InstructionCstChildren {
-  InstructionText?: IToken[];
-  LeadingContinuation?: IToken[];
-  ArgText?: IToken[];
-  Continuation?: IToken[];
-  LineEnd?: IToken[];
-  HeredocBody?: IToken[];
+/** Reads the instruction starting at `start` into `into`; returns the index after it. */
+function readInstruction(tokens: IToken[], start: number, types: EscapeTokens, into: InstructionTokens[]): number {
+  const segments: IToken[] = [];
+  let continuations: IToken[] | undefined;
+  let i = start;
+  const first = tokens[i]!;
+  if (first.tokenType === types.instructionText) segments.push(first);
+  else continuations = [first];
+  for (i++; i < tokens.length; i++) {
+    const type = tokens[i]!.tokenType;
+    if (type === types.argText) segments.push(tokens[i]!);
+    else if (type === types.continuation) (continuations ??= []).push(tokens[i]!);
+    else break;
+  }
+  if (tokens[i]?.tokenType === LineEnd) i++;
+  let heredocBody: IToken | undefined;
+  if (tokens[i]?.tokenType === HeredocBody) heredocBody = tokens[i++];
+  into.push({ segments, continuations, heredocBody });
+  return i;
 }

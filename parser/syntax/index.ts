@@ -1,5 +1,5 @@
 export { continuationIndex, isFieldSpace, isSpace, skipSpace, trimEnd } from './chars.js';
-export { DockerfileParser, dockerfileParser } from './grammar.js';
+export { type DockerfileTokens, type InstructionTokens, readDockerfile } from './grammar.js';
 export {
   chompHeredoc,
   findHeredocMarkers,

@@ -2,16 +2,7 @@ import type { EscapeChar } from '../ast.js';
 import { contentEnd, continuationIndex, isBlank, lineEnd, skipSpace } from './chars.js';
 import { createToken, type IToken, Lexer, type TokenType } from './chevrotain.js';
 import { findHeredocMarkers, type HeredocBodyScan, type HeredocMarker, scanHeredocBodies } from './heredoc.js';
-import {
-  ArgText,
-  Comment,
-  Continuation,
-  InstructionText,
-  LeadingContinuation,
-  LineEnd,
-  Newline,
-  Whitespace,
-} from './tokens.js';
+import { Comment, LineEnd, Newline, Whitespace } from './tokens.js';
 
 /** What a `Continuation` token skipped: blank lines (counted from the token's first line) inside the continuation. */
 export interface ContinuationPayload {
@@ -43,13 +34,6 @@ const tokenSets = new Map<EscapeChar, EscapeTokens>();
 const lexers = new Map<EscapeChar, Lexer>();
 const textTypes = new Set<TokenType>();
 const startTypes = new Set<TokenType>();
-
-/** Every concrete token type of both escape characters, for the parser's vocabulary. */
-export function allTokenTypes(): TokenType[] {
-  const seen = new Set<TokenType>();
-  for (const esc of ['\\', '`'] as const) for (const t of tokensFor(esc).all) seen.add(t);
-  return [...seen];
-}
 
 /** The lexer for one escape character, built once. */
 export function lexerFor(esc: EscapeChar): Lexer {
@@ -85,7 +69,8 @@ export function buildLexer(esc: EscapeChar, options: { validate?: boolean } = {}
   );
 }
 
-function tokensFor(esc: EscapeChar): EscapeTokens {
+/** The token types of one escape character, made once (the grammar tells instruction tokens apart by them). */
+export function tokensFor(esc: EscapeChar): EscapeTokens {
   let set = tokenSets.get(esc);
   if (set) return set;
   const e = esc.charCodeAt(0);
@@ -95,27 +80,23 @@ function tokensFor(esc: EscapeChar): EscapeTokens {
     pattern: { exec: (text, offset) => matchText(text, offset, e, true) },
     line_breaks: false,
     push_mode: 'args',
-    categories: [InstructionText],
   });
   const leadingContinuation = createToken({
     name: `LeadingContinuation${suffix}`,
     pattern: { exec: (text, offset) => matchContinuation(text, offset, e, true) },
     line_breaks: true,
     push_mode: 'args',
-    categories: [LeadingContinuation],
     start_chars_hint: [esc],
   });
   const argText = createToken({
     name: `ArgText${suffix}`,
     pattern: { exec: (text, offset) => matchText(text, offset, e, false) },
     line_breaks: false,
-    categories: [ArgText],
   });
   const continuation = createToken({
     name: `Continuation${suffix}`,
     pattern: { exec: (text, offset) => matchContinuation(text, offset, e, false) },
     line_breaks: true,
-    categories: [Continuation],
     start_chars_hint: [esc],
   });
   textTypes.add(instructionText).add(argText);

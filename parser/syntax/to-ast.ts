@@ -2,7 +2,7 @@ import type { Diagnostic, EscapeChar, Heredoc, Instruction, InstructionKind, Pos
 import { DockerfileError } from '../errors.js';
 import { skipSpace, trimEnd } from './chars.js';
 import type { IToken } from './chevrotain.js';
-import { type DockerfileCstChildren, dockerfileParser, type InstructionCstChildren } from './grammar.js';
+import type { DockerfileTokens, InstructionTokens } from './grammar.js';
 import { chompHeredoc, findHeredocMarkers, type HeredocMarker } from './heredoc.js';
 import type { ContinuationPayload, HeredocPayload } from './lexer.js';
 import { LogicalLine } from './logical-line.js';
@@ -43,75 +43,54 @@ export interface ToAstResult {
   seen: number;
 }
 
-interface VisitState {
-  options: ToAstOptions;
-  out: ToAstResult;
-  /** Comment text by line. */
-  comments: Map<number, string>;
-}
-
-const BaseVisitor = dockerfileParser().getBaseCstVisitorConstructor<VisitState, void>();
-
 /**
- * The CST → AST visitor: joins each instruction's text segments into its
+ * The tokens → AST step: joins each instruction's text segments into its
  * logical line, attaches comments above it and its heredoc bodies, reports
  * blank continuation lines, and hands the line to the instruction builders.
  * A faulty instruction becomes an error diagnostic and is left out.
  */
-class ToAstVisitor extends BaseVisitor {
-  constructor() {
-    super();
-    this.validateVisitor();
+export function toAst(file: DockerfileTokens, options: ToAstOptions): ToAstResult {
+  const out: ToAstResult = { instructions: [], diagnostics: [], seen: 0 };
+  const comments = new Map<number, string>();
+  for (const c of file.comments) {
+    const line = c.startLine ?? 0;
+    if (line > options.directivesEnd) comments.set(line, c.image.slice(1).trim());
   }
-
-  dockerfile(ctx: DockerfileCstChildren, state: VisitState): void {
-    for (const c of ctx.Comment ?? []) {
-      const line = c.startLine ?? 0;
-      if (line > state.options.directivesEnd) state.comments.set(line, c.image.slice(1).trim());
-    }
-    for (const node of ctx.instruction ?? []) this.visit(node as never, state);
-  }
-
-  instruction(ctx: InstructionCstChildren, state: VisitState): void {
-    const { out, options } = state;
-    const first = ctx.InstructionText;
-    const segments = first ? (ctx.ArgText ? first.concat(ctx.ArgText) : first) : (ctx.ArgText ?? []);
-    const line = new LogicalLine(segments);
-    const text = line.text;
-    const head = splitKeyword(text, 0, text.length);
-    if (ctx.Continuation || ctx.LeadingContinuation) reportEmptyContinuations(ctx, out, line);
-    if (!head) return;
-    out.seen++;
-    const start = line.position(head.keyword.start);
-    const comments: string[] = [];
-    for (let l = start.line - 1; state.comments.has(l); l--) comments.push(state.comments.get(l)!);
-    comments.reverse();
-
-    const heredocs = heredocsOf(ctx.HeredocBody?.[0], line);
-    if ('error' in heredocs) {
-      out.diagnostics.push(heredocs.error);
-      return;
-    }
-    const lastHeredoc = heredocs.docs[heredocs.docs.length - 1];
-    const end = lastHeredoc ? lastHeredoc.range.end : line.position(Math.max(trimEnd(text, 0, text.length) - 1, 0));
-
-    const shared: SharedParts = { options, line, heredocs, end };
-    try {
-      out.instructions.push(options.build(new Source(shared, head, 0, start, comments)));
-    } catch (err) {
-      out.diagnostics.push(toDiagnostic(err, { start, end }));
-    }
-  }
+  for (const tokens of file.instructions) instruction(tokens, options, comments, out);
+  return out;
 }
 
-let visitor: ToAstVisitor | undefined;
+function instruction(
+  tokens: InstructionTokens,
+  options: ToAstOptions,
+  commentsByLine: Map<number, string>,
+  out: ToAstResult,
+): void {
+  const line = new LogicalLine(tokens.segments);
+  const text = line.text;
+  const head = splitKeyword(text, 0, text.length);
+  if (tokens.continuations) reportEmptyContinuations(tokens.continuations, out, line);
+  if (!head) return;
+  out.seen++;
+  const start = line.position(head.keyword.start);
+  const comments: string[] = [];
+  for (let l = start.line - 1; commentsByLine.has(l); l--) comments.push(commentsByLine.get(l)!);
+  comments.reverse();
 
-/** Builds the AST from the CST of `dockerfileParser().dockerfile()`. */
-export function toAst(cst: { children: DockerfileCstChildren }, options: ToAstOptions): ToAstResult {
-  visitor ??= new ToAstVisitor();
-  const out: ToAstResult = { instructions: [], diagnostics: [], seen: 0 };
-  visitor.visit(cst as never, { options, out, comments: new Map() });
-  return out;
+  const heredocs = heredocsOf(tokens.heredocBody, line);
+  if ('error' in heredocs) {
+    out.diagnostics.push(heredocs.error);
+    return;
+  }
+  const lastHeredoc = heredocs.docs[heredocs.docs.length - 1];
+  const end = lastHeredoc ? lastHeredoc.range.end : line.position(Math.max(trimEnd(text, 0, text.length) - 1, 0));
+
+  const shared: SharedParts = { options, line, heredocs, end };
+  try {
+    out.instructions.push(options.build(new Source(shared, head, 0, start, comments)));
+  } catch (err) {
+    out.diagnostics.push(toDiagnostic(err, { start, end }));
+  }
 }
 
 /** What the instruction of a line and the instruction nested in it (ONBUILD) share. */
@@ -187,8 +166,8 @@ function toDiagnostic(err: unknown, fallback: SourceRange): Diagnostic {
   };
 }
 
-function reportEmptyContinuations(ctx: InstructionCstChildren, out: ToAstResult, line: LogicalLine): void {
-  const first = emptyLine(ctx.LeadingContinuation) ?? emptyLine(ctx.Continuation);
+function reportEmptyContinuations(continuations: IToken[], out: ToAstResult, line: LogicalLine): void {
+  const first = emptyLine(continuations);
   if (first === undefined) return;
   const at = { line: first, column: 1 };
   out.diagnostics.push({
@@ -202,8 +181,8 @@ function reportEmptyContinuations(ctx: InstructionCstChildren, out: ToAstResult,
 }
 
 /** The line of the first blank line that one of these continuation tokens skipped. */
-function emptyLine(tokens: IToken[] | undefined): number | undefined {
-  for (const t of tokens ?? []) {
+function emptyLine(tokens: IToken[]): number | undefined {
+  for (const t of tokens) {
     const rel = (t.payload as ContinuationPayload | undefined)?.emptyLines[0];
     if (rel !== undefined) return (t.startLine ?? 1) + rel;
   }

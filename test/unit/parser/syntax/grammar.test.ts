@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildLexer, DockerfileParser } from '../../../../parser/syntax/index.js';
+import { buildLexer, readDockerfile } from '../../../../parser/syntax/index.js';
 
 describe('grammar and lexers', () => {
   it("the lexers of both escape characters pass Chevrotain's definition checks", () => {
@@ -9,8 +9,14 @@ describe('grammar and lexers', () => {
     }
   });
 
-  it("the parser passes Chevrotain's grammar checks", () => {
-    expect(() => new DockerfileParser({ validate: true })).not.toThrow();
+  it('the grammar groups the tokens into comments and instructions', () => {
+    const { tokens } = buildLexer('\\').tokenize('# a\nFROM x\n\\\n RUN <<A b \\\n c\nbody\nA\n');
+    const file = readDockerfile(tokens, '\\');
+    expect(file.unexpected).toBeUndefined();
+    expect(file.comments.map((t) => t.image)).toEqual(['# a']);
+    expect(file.instructions.map((i) => i.segments.map((t) => t.image).join(''))).toEqual(['FROM x', ' RUN <<A b  c']);
+    expect(file.instructions.map((i) => i.continuations?.length)).toEqual([undefined, 2]);
+    expect(file.instructions[1]?.heredocBody?.image).toBe('body\nA\n');
   });
 
   it('lexes instruction text, continuations and line ends without errors', () => {
