@@ -69,9 +69,11 @@ export function incompressible(block: Buffer): boolean {
 /**
  * Where a layer's tar bytes go: the diff ID (sha256 of the tar) is computed, the
  * bytes are compressed (gzip in 1 MiB blocks deflated in parallel on libuv's pool,
- * each primed with the previous block's last 32 KiB as pigz does, and stored
- * when its entropy says it will not shrink; the output is a single standard gzip member), hashed again (the blob digest) and written to
- * `out` with backpressure. The output is deterministic.
+ * each primed with the previous block's last 32 KiB as pigz does, and stored when
+ * its entropy says it will not shrink; the output is a single standard gzip member),
+ * hashed again (the blob digest) and written to `out` with backpressure. Both
+ * digests and the gzip crc32 run on hash threads (OffloadedDigest). The output is
+ * deterministic.
  */
 export class LayerSink {
   private readonly diffHash: OffloadedDigest;

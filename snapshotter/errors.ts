@@ -24,6 +24,7 @@ export class SnapshotError extends TsbuildError {
  * - `TSB_LAYER_INVALID`: a well-formed entry that cannot be applied (parent is a file, missing hardlink target, …)
  * - `TSB_LAYER_LIMIT`: a size, entry-count, depth or path-length cap was exceeded
  * - `TSB_LAYER_DIGEST`: the uncompressed content does not match the expected diff ID
+ * - `TSB_LAYER_HASH`: a layer's hash thread failed, or its digest was used after dispose
  * - `TSB_ABORTED`: the operation's AbortSignal fired
  */
 export class LayerError extends TsbuildError {

@@ -54,13 +54,14 @@ class Lane {
     this.worker.on('message', (r: Reply) => this.sessions.get(r.id)?.(r));
     const fail = (err: Error) => {
       this.broken = err;
-      lanes.splice(lanes.indexOf(this), 1);
+      const i = lanes.indexOf(this);
+      if (i >= 0) lanes.splice(i, 1);
       for (const cb of this.sessions.values()) cb(err);
       this.sessions.clear();
     };
     this.worker.on('error', fail);
     this.worker.on('exit', (code) => {
-      if (!this.broken) fail(new LayerError('TSB_LAYER_CORRUPT', `the hash thread exited (code ${code})`));
+      if (!this.broken) fail(new LayerError('TSB_LAYER_HASH', `the hash thread exited (code ${code})`));
     });
   }
 
@@ -169,7 +170,7 @@ export class OffloadedDigest {
     if (!this.lane || this.error) return;
     this.lane.worker.postMessage({ op: 'drop', id: this.id });
     this.lane.close(this.id);
-    this.error = new LayerError('TSB_LAYER_CORRUPT', 'the digest was disposed');
+    this.error = new LayerError('TSB_LAYER_HASH', 'the digest was disposed');
   }
 
   private slot(i: number): Buffer {
