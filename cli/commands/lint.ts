@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import type { GlobalOptions } from '../global-options.js';
 import type { OptionSpecs } from '../option-specs.js';
@@ -27,27 +26,13 @@ export const lintCommand: CommandModule<GlobalOptions, LintArgs> = {
   describe: "Run BuildKit's build checks on a Dockerfile",
   builder: (y: Argv<GlobalOptions>) => y.options(LINT_OPTIONS) as unknown as Argv<LintArgs>,
   handler: async (args) => {
-    const [{ lintDockerfile }, { TsbuildError, UsageError }, { rememberSource }] = await Promise.all([
+    const [{ lintDockerfile }, { TsbuildError }, { readDockerfile, parseBuildArgs }] = await Promise.all([
       import('../../parser/lint/index.js'),
       import('../../errors.js'),
-      import('../sources.js'),
+      import('../dockerfile-input.js'),
     ]);
-    const name = args.file === '-' ? '<stdin>' : args.file;
-    let text: string;
-    try {
-      text = readFileSync(args.file === '-' ? 0 : args.file, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-      throw new UsageError(`cannot read Dockerfile ${name}: ${why}`, { flag: '--file', cause: err });
-    }
-    rememberSource(name, text);
-    const buildArgs: Record<string, string> = {};
-    for (const kv of args['build-arg'] ?? []) {
-      const eq = kv.indexOf('=');
-      if (eq <= 0) throw new UsageError(`invalid --build-arg "${kv}": expected KEY=value`, { flag: '--build-arg' });
-      buildArgs[kv.slice(0, eq)] = kv.slice(eq + 1);
-    }
+    const { name, text } = readDockerfile(args.file);
+    const buildArgs = parseBuildArgs(args['build-arg']);
     const result = lintDockerfile(text, { filename: name, buildArgs, target: args.target });
     if (args.json) {
       const out = {

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import type { Dockerfile, Instruction, ParseResult } from '../../parser/index.js';
+import { parseBuildArgs, readDockerfile } from '../dockerfile-input.js';
 import type { GlobalOptions } from '../global-options.js';
 import type { OptionSpecs } from '../option-specs.js';
 
@@ -33,7 +33,7 @@ export const parseCommand: CommandModule<GlobalOptions, ParseArgs> = {
   describe: 'Parse a Dockerfile and print its instructions',
   builder: (y: Argv<GlobalOptions>) => y.options(PARSE_OPTIONS) as unknown as Argv<ParseArgs>,
   handler: async (args) => {
-    const { name, text } = await readDockerfile(args.file);
+    const { name, text } = readDockerfile(args.file);
     const { parseDockerfile, dockerfileErrorOf } = await import('../../parser/index.js');
     const result = parseDockerfile(text, { filename: name });
     if (args.graph) {
@@ -43,12 +43,7 @@ export const parseCommand: CommandModule<GlobalOptions, ParseArgs> = {
         import('../../parser/dag/index.js'),
         import('../../errors.js'),
       ]);
-      const buildArgs: Record<string, string> = {};
-      for (const kv of args['build-arg'] ?? []) {
-        const eq = kv.indexOf('=');
-        if (eq <= 0) throw new UsageError(`invalid --build-arg "${kv}": expected KEY=value`, { flag: '--build-arg' });
-        buildArgs[kv.slice(0, eq)] = kv.slice(eq + 1);
-      }
+      const buildArgs = parseBuildArgs(args['build-arg']);
       let platform: ReturnType<typeof hostPlatform> | undefined;
       try {
         if (args.platform !== undefined) platform = parsePlatform(args.platform, hostPlatform());
@@ -71,22 +66,6 @@ export const parseCommand: CommandModule<GlobalOptions, ParseArgs> = {
     if (error) throw error;
   },
 };
-
-/** Reads the Dockerfile named by `-f` (`-` is stdin) and remembers it for code frames. */
-export async function readDockerfile(file: string): Promise<{ name: string; text: string }> {
-  const [{ UsageError }, { rememberSource }] = await Promise.all([import('../../errors.js'), import('../sources.js')]);
-  const name = file === '-' ? '<stdin>' : file;
-  let text: string;
-  try {
-    text = readFileSync(file === '-' ? 0 : file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-    throw new UsageError(`cannot read Dockerfile ${name}: ${why}`, { flag: '--file', cause: err });
-  }
-  rememberSource(name, text);
-  return { name, text };
-}
 
 function printWarnings(result: ParseResult): void {
   for (const d of result.diagnostics) {
