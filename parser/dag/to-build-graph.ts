@@ -19,6 +19,7 @@ import type {
   EnvInstruction,
   FromInstruction,
   HealthcheckInstruction,
+  Heredoc,
   Instruction,
   LabelInstruction,
   RunInstruction,
@@ -33,6 +34,7 @@ import { goDuration, goQuote, goQuoteRune } from './go-format.js';
 import { isValidImageRef, normalizeImageRef } from './image-ref.js';
 import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform, platformArgs } from './platform.js';
 import { parsePortSpec } from './ports.js';
+import { RunArgs } from './run-args.js';
 import { isValidSignal } from './signal.js';
 import { suggest } from './suggest.js';
 import type {
@@ -100,8 +102,8 @@ interface StageState {
   author?: string;
   env: EnvList;
   workdir: string;
-  /** ARGs declared in this stage, for the history's `|N K=V` (local BuildKit: not inherited). */
-  historyArgs: { key: string; value?: string }[];
+  /** ARGs declared in this stage, for RUN's `argNames` and history's `|N K=V` (local BuildKit: not inherited). */
+  runArgs: RunArgs;
   /** ARGs declared in this stage and the stages it derives from (for UndefinedVar). */
   declared: Set<string>;
   workdirSet: boolean;
@@ -591,13 +593,14 @@ class GraphBuilder {
       s.platform = base.info.platform;
       const config = cloneConfig(base.config);
       config.OnBuild = null;
+      const env = base.env.clone();
       return {
         info: s,
         config,
         author: base.author,
-        env: base.env.clone(),
+        env,
         workdir: base.workdir,
-        historyArgs: [],
+        runArgs: new RunArgs(env),
         declared: new Set(base.declared),
         workdirSet: base.workdirSet,
         steps: [],
@@ -619,7 +622,7 @@ class GraphBuilder {
       config,
       env,
       workdir,
-      historyArgs: [],
+      runArgs: new RunArgs(env),
       declared: new Set(),
       workdirSet: false,
       steps: [],
@@ -640,6 +643,7 @@ class GraphBuilder {
           st.env.set(k, v);
           st.config.Env = setEnvEntry(st.config.Env ?? [], k, v);
         }
+        st.runArgs.changed();
         st.steps.push(
           step('env', base, { pairs, history: emptyHistory(`ENV ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`) }),
         );
@@ -834,7 +838,7 @@ class GraphBuilder {
         value = this.globalEnv.get(key);
       }
       if (value !== undefined && !NON_ENV_ARGS.has(key)) st.env.set(key, value);
-      st.historyArgs.push(value === undefined ? { key } : { key, value });
+      st.runArgs.add(key, value);
       st.declared.add(key);
       args.push(value === undefined ? { key } : { key, value });
       history.push(expandedDefault === undefined ? key : `${key}=${expandedDefault}`);
@@ -880,7 +884,7 @@ class GraphBuilder {
     Object.assign(fields, {
       env: st.env.toList(),
       proxyEnv: this.proxyEnv,
-      argNames: st.historyArgs.map((a) => a.key),
+      argNames: st.runArgs.names(),
       user: st.config.User ?? '',
       workdir: st.workdir,
       mounts,
@@ -888,7 +892,7 @@ class GraphBuilder {
       security: inst.security ?? 'sandbox',
       heredocs: inst.heredocs,
       files,
-      history: { createdBy: `RUN ${runCommandString(args, st)} # buildkit`, emptyLayer: false },
+      history: { createdBy: `RUN ${st.runArgs.commandString(args)} # buildkit`, emptyLayer: false },
     });
     return step('run', base, fields as StepFields<'run'>);
   }
@@ -992,12 +996,11 @@ class GraphBuilder {
     const fail = (code: string, message: string): never => {
       throw new BuildGraphError(code, message, { file: this.file, ranges: [cmd.range] });
     };
-    const heredocNames = new Set(inst.heredocs.map((h) => h.name));
     const sources: CopySource[] = [];
     for (const w of inst.sources) {
-      if (isHeredocMarker(w.value, heredocNames)) continue;
+      if (inst.heredocs.length > 0 && isHeredocMarker(w.value, inst.heredocs)) continue;
       const src = this.expand(st, w.value, cmd.range);
-      if (/^https?:\/\//.test(src) || /^git@/.test(src)) {
+      if (src.startsWith('http://') || src.startsWith('https://') || src.startsWith('git@')) {
         if (!isAdd) fail('TSB_DOCKERFILE_COPY', `source can't be a URL for COPY`);
         sources.push(isGitSource(src) ? { type: 'git', url: src } : { type: 'url', url: src });
       } else {
@@ -1208,8 +1211,16 @@ function proxyEnvFrom(buildArgs: Record<string, string>): string[] {
   return out;
 }
 
+/** A deep copy of a config, which is plain JSON data (a plain copy is much cheaper than `structuredClone`). */
 function cloneConfig(c: ImageConfig): ImageConfig {
-  return structuredClone(c);
+  return copyJson(c) as ImageConfig;
+}
+
+function copyJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copyJson);
+  if (value === null || typeof value !== 'object') return value;
+  // fromEntries defines own properties, so a `__proto__` key stays a key
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copyJson(v)]));
 }
 
 function setEnvEntry(env: string[], k: string, v: string): string[] {
@@ -1227,19 +1238,6 @@ function displayName(inst: Instruction): string {
   const t = text.trim();
   const sp = t.search(/\s/);
   return sp < 0 ? t.toUpperCase() : t.slice(0, sp).toUpperCase() + t.slice(sp);
-}
-
-/** `RUN |2 A=1 B=2 /bin/sh -c cmd`: the ARGs of the stage with the values the process sees. */
-function runCommandString(args: string[], st: StageState): string {
-  const order: string[] = [];
-  const values = new Map<string, string>();
-  for (const a of st.historyArgs) {
-    if (!values.has(a.key)) order.push(a.key);
-    values.set(a.key, st.env.get(a.key) ?? a.value ?? '');
-  }
-  const env = order.map((k) => `${k}=${values.get(k)}`);
-  if (env.length > 0) env.unshift(`|${env.length}`);
-  return [...env, ...args].join(' ');
 }
 
 function goList(args: string[]): string {
@@ -1271,9 +1269,11 @@ function healthHistory(hc: HealthConfig): string {
   return `HEALTHCHECK &{${parts.join(' ')}}`;
 }
 
-function isHeredocMarker(word: string, names: Set<string>): boolean {
+/** True when `word` is `<<NAME` (or `<<-NAME`, `<<"NAME"`) for one of the instruction's heredocs. */
+function isHeredocMarker(word: string, heredocs: readonly Heredoc[]): boolean {
+  if (!word.startsWith('<<')) return false;
   const m = /^<<-?(["']?)(.+)\1$/.exec(word);
-  return m !== null && names.has(m[2]!);
+  return m !== null && heredocs.some((h) => h.name === m[2]);
 }
 
 function isGitSource(src: string): boolean {

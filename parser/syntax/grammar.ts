@@ -60,10 +60,15 @@ function readInstruction(tokens: IToken[], start: number, types: EscapeTokens, i
   if (first.tokenType === types.instructionText) segments.push(first);
   else continuations = [first];
   for (i++; i < tokens.length; i++) {
-    const type = tokens[i]!.tokenType;
-    if (type === types.argText) segments.push(tokens[i]!);
-    else if (type === types.continuation) (continuations ??= []).push(tokens[i]!);
-    else break;
+    const token = tokens[i]!;
+    if (token.tokenType === types.argText) {
+      segments.push(token);
+    } else if (token.tokenType === types.continuation) {
+      continuations ??= [];
+      continuations.push(token);
+    } else {
+      break;
+    }
   }
   if (tokens[i]?.tokenType === LineEnd) i++;
   let heredocBody: IToken | undefined;
