@@ -53,19 +53,19 @@ export function readDockerfile(tokens: IToken[], esc: EscapeChar): DockerfileTok
 
 /** Reads the instruction starting at `start` into `into`; returns the index after it. */
 function readInstruction(tokens: IToken[], start: number, types: EscapeTokens, into: InstructionTokens[]): number {
-  const segments: IToken[] = [];
-  let continuations: IToken[] | undefined;
-  let i = start;
-  const first = tokens[i]!;
-  if (first.tokenType === types.instructionText) segments.push(first);
-  else continuations = [first];
-  for (i++; i < tokens.length; i++) {
+  const first = tokens[start]!;
+  // array literals rather than pushes into empty arrays: most instructions are one segment, sized exactly
+  const isText = first.tokenType === types.instructionText;
+  const segments: IToken[] = isText ? [first] : [];
+  let continuations: IToken[] | undefined = isText ? undefined : [first];
+  let i = start + 1;
+  for (; i < tokens.length; i++) {
     const token = tokens[i]!;
     if (token.tokenType === types.argText) {
       segments.push(token);
     } else if (token.tokenType === types.continuation) {
-      continuations ??= [];
-      continuations.push(token);
+      if (continuations) continuations.push(token);
+      else continuations = [token];
     } else {
       break;
     }

@@ -1,6 +1,8 @@
 import type { Position, SourceRange } from '../ast.js';
 import type { IToken } from './chevrotain.js';
 
+const ONE_SEGMENT: readonly number[] = [0];
+
 /**
  * One instruction's text with its line continuations joined (what BuildKit
  * parses), and the way back from an index in that text to the source: each
@@ -9,17 +11,26 @@ import type { IToken } from './chevrotain.js';
  */
 export class LogicalLine {
   readonly text: string;
-  private readonly starts: number[] = [];
+  /** Where each segment starts in `text`. */
+  private readonly starts: readonly number[];
   private readonly tokens: IToken[];
 
   constructor(segments: IToken[]) {
     this.tokens = segments;
+    if (segments.length === 1) {
+      // most instructions are one line: no joining, and the starts are shared
+      this.text = segments[0]!.image;
+      this.starts = ONE_SEGMENT;
+      return;
+    }
+    const starts: number[] = [];
     let text = '';
     for (const t of segments) {
-      this.starts.push(text.length);
+      starts.push(text.length);
       text += t.image;
     }
     this.text = text;
+    this.starts = starts;
   }
 
   /** The source position of the character at `index` (an index equal to the length maps just past the last one). */
