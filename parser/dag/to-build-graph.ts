@@ -1225,10 +1225,16 @@ function copyJson(value: unknown): unknown {
 
 function setEnvEntry(env: string[], k: string, v: string): string[] {
   const out = [...env];
-  const i = out.findIndex((e) => (e.includes('=') ? e.slice(0, e.indexOf('=')) : e) === k);
+  const i = out.findIndex((e) => envEntryKeyLength(e) === k.length && e.startsWith(k));
   if (i >= 0) out[i] = `${k}=${v}`;
   else out.push(`${k}=${v}`);
   return out;
+}
+
+/** The length of the key of a `KEY=value` entry (the whole entry when it has no `=`). */
+function envEntryKeyLength(entry: string): number {
+  const eq = entry.indexOf('=');
+  return eq < 0 ? entry.length : eq;
 }
 
 function displayName(inst: Instruction): string {
