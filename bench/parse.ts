@@ -4,9 +4,7 @@
  * under 200 ms). Not a test: it prints numbers.
  *
  *   npm run build
- *   npx tsc bench/parse.ts --outDir /tmp/tsbuild-bench --target es2022 --module nodenext \
- *     --moduleResolution nodenext --skipLibCheck --types node
- *   node /tmp/tsbuild-bench/bench/parse.js [instructions=5000] [runs=20]
+ *   npm run bench:parse -- [instructions=5000] [runs=20]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -641,7 +641,7 @@ class GraphBuilder {
         for (const [k, v] of pairs) {
           observer?.key?.({ range: cmd.range, instruction: 'ENV', key: k });
           st.env.set(k, v);
-          st.config.Env = setEnvEntry(st.config.Env ?? [], k, v);
+          setEnvEntry((st.config.Env ??= []), k, v);
         }
         st.runArgs.changed();
         st.steps.push(
@@ -651,8 +651,8 @@ class GraphBuilder {
       }
       case 'label': {
         const pairs = this.expandPairs(st, inst, cmd.range);
-        st.config.Labels = { ...(st.config.Labels ?? {}) };
-        for (const [k, v] of pairs) st.config.Labels[k] = v;
+        const labels = (st.config.Labels ??= {});
+        for (const [k, v] of pairs) labels[k] = v;
         st.steps.push(
           step('label', base, {
             pairs,
@@ -703,8 +703,8 @@ class GraphBuilder {
             ranges: [cmd.range],
           });
         }
-        st.config.Volumes = { ...(st.config.Volumes ?? {}) };
-        for (const p of paths) st.config.Volumes[p] = {};
+        const volumes = (st.config.Volumes ??= {});
+        for (const p of paths) volumes[p] = {};
         st.steps.push(step('volume', base, { paths, history: emptyHistory(`VOLUME [${paths.join(' ')}]`) }));
         return;
       }
@@ -741,8 +741,8 @@ class GraphBuilder {
             });
           }
         }
-        st.config.ExposedPorts = { ...(st.config.ExposedPorts ?? {}) };
-        for (const p of ports) st.config.ExposedPorts[p] = {};
+        const exposed = (st.config.ExposedPorts ??= {});
+        for (const p of ports) exposed[p] = {};
         const sorted = [...ports].sort();
         st.steps.push(
           step('expose', base, {
@@ -1223,12 +1223,11 @@ function copyJson(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copyJson(v)]));
 }
 
-function setEnvEntry(env: string[], k: string, v: string): string[] {
-  const out = [...env];
-  const i = out.findIndex((e) => envEntryKeyLength(e) === k.length && e.startsWith(k));
-  if (i >= 0) out[i] = `${k}=${v}`;
-  else out.push(`${k}=${v}`);
-  return out;
+/** Sets `k` in a `KEY=value` list in place: the stage's config is its own copy (cloneConfig), and no step keeps it. */
+function setEnvEntry(env: string[], k: string, v: string): void {
+  const i = env.findIndex((e) => envEntryKeyLength(e) === k.length && e.startsWith(k));
+  if (i >= 0) env[i] = `${k}=${v}`;
+  else env.push(`${k}=${v}`);
 }
 
 /** The length of the key of a `KEY=value` entry (the whole entry when it has no `=`). */
