@@ -641,7 +641,8 @@ class GraphBuilder {
         for (const [k, v] of pairs) {
           observer?.key?.({ range: cmd.range, instruction: 'ENV', key: k });
           st.env.set(k, v);
-          setEnvEntry((st.config.Env ??= []), k, v);
+          st.config.Env ??= [];
+          setEnvEntry(st.config.Env, k, v);
         }
         st.runArgs.changed();
         st.steps.push(
@@ -651,8 +652,8 @@ class GraphBuilder {
       }
       case 'label': {
         const pairs = this.expandPairs(st, inst, cmd.range);
-        const labels = (st.config.Labels ??= {});
-        for (const [k, v] of pairs) labels[k] = v;
+        st.config.Labels ??= {};
+        for (const [k, v] of pairs) st.config.Labels[k] = v;
         st.steps.push(
           step('label', base, {
             pairs,
@@ -703,8 +704,8 @@ class GraphBuilder {
             ranges: [cmd.range],
           });
         }
-        const volumes = (st.config.Volumes ??= {});
-        for (const p of paths) volumes[p] = {};
+        st.config.Volumes ??= {};
+        for (const p of paths) st.config.Volumes[p] = {};
         st.steps.push(step('volume', base, { paths, history: emptyHistory(`VOLUME [${paths.join(' ')}]`) }));
         return;
       }
@@ -741,8 +742,8 @@ class GraphBuilder {
             });
           }
         }
-        const exposed = (st.config.ExposedPorts ??= {});
-        for (const p of ports) exposed[p] = {};
+        st.config.ExposedPorts ??= {};
+        for (const p of ports) st.config.ExposedPorts[p] = {};
         const sorted = [...ports].sort();
         st.steps.push(
           step('expose', base, {
