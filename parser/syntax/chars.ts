@@ -5,28 +5,16 @@
  * BuildKit splits lines on `\n` and trims a trailing `\r`.
  */
 
+import { isSpaceUnit } from '../shell/chars.js';
+
 export const LF = 10;
 export const CR = 13;
 export const SPACE = 32;
 export const TAB = 9;
 export const HASH = 35;
 
-/** `unicode.IsSpace` without `\n`-special-casing: tab, LF, VT, FF, CR, space, NEL, NBSP and the Unicode spaces. */
-export function isSpace(c: number): boolean {
-  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
-  if (c < 0x85) return false;
-  return (
-    c === 0x85 ||
-    c === 0xa0 ||
-    c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 ||
-    c === 0x2029 ||
-    c === 0x202f ||
-    c === 0x205f ||
-    c === 0x3000
-  );
-}
+/** Go's `unicode.IsSpace` (tab, LF, VT, FF, CR, space, NEL, NBSP and the Unicode spaces): one definition for the parser. */
+export const isSpace = isSpaceUnit;
 
 /** The separators of BuildKit's `reWhitespace` (`[\t\v\f\r ]`). */
 export function isFieldSpace(c: number): boolean {
