@@ -1,3 +1,4 @@
+import { pidAlive } from '../metadata/index.js';
 import type { SnapshotInfo, Snapshotter } from '../snapshotter/index.js';
 import type { Digest } from './digest.js';
 import type { ImageStore } from './store/image-store.js';
@@ -107,12 +108,5 @@ async function collectSnapshots(store: ImageStore, sn: Snapshotter): Promise<num
 }
 
 function ownedByLiveProcess(info: SnapshotInfo): boolean {
-  const pid = Number(info.labels[OWNER_PID_LABEL]);
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return pidAlive(Number(info.labels[OWNER_PID_LABEL]));
 }

@@ -42,17 +42,6 @@ export function measureUsage(root: string): Usage {
   return { size, inodes };
 }
 
-/** Whether a process with this pid exists on this host (EPERM means it exists but is not ours). */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Runs a command, rejecting with its stderr. */
 export function exec(cmd: string, args: string[]): Promise<void> {
   return new Promise((done, fail) => {

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, type Gunzip } from 'node:zlib';
+import { isOwnerAlive, ownerToken, parseOwnerToken } from '../../metadata/index.js';
 import { assertDigest, type Digest, digestHex, isDigest } from '../digest.js';
 import { ImageError } from '../errors.js';
-import { isOwnerAlive, ownerToken, parseOwnerToken } from './owner.js';
 
 /** A blob written to the store's tmp/ and verified, not yet visible under blobs/. */
 export interface StagedBlob {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../../metadata/index.js';
-import { currentOwner, isOwnerAlive } from './owner.js';
+import { currentOwner, isOwnerAlive } from '../../metadata/index.js';
 
 /** What a lease protects: a blob digest, a snapshot key or name, or an image (manifest digest). */
 export type LeaseResourceKind = 'blob' | 'snapshot' | 'image';

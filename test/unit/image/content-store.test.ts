@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256 } from '../../../image/digest.js';
 import { ContentStore } from '../../../image/store/content-store.js';
-import { ownerToken } from '../../../image/store/owner.js';
+import { ownerToken } from '../../../metadata/index.js';
 import { tempRoot } from './_fixtures.js';
 
 const DIST = new URL('../../../dist/image/store/content-store.js', import.meta.url);

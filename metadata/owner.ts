@@ -35,6 +35,21 @@ export function isOwnerAlive(owner: Owner): boolean {
   return start !== undefined && start === owner.start;
 }
 
+/**
+ * Whether a process with this pid exists on this host (EPERM means it exists
+ * but is not ours). A pid alone can be reused: prefer `isOwnerAlive` where the
+ * start time was recorded.
+ */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** `<pid>.<start>`: the prefix of temporary names, parsed back by `parseOwnerToken`. */
 export function ownerToken(owner: Owner = currentOwner()): string {
   return `${owner.pid}.${owner.start}`;
