@@ -15,6 +15,8 @@ export function codeFrame(source: string, ranges: SourceRange[], options: CodeFr
   if (ranges.length === 0) return '';
   const context = options.context ?? 2;
   const lines = source.replace(/^\uFEFF/, '').split(/\r?\n/);
+  // A final newline ends the last line; it does not start another one.
+  if (lines.length > 1 && lines.at(-1) === '') lines.pop();
   const marked = new Set<number>();
   for (const r of ranges) {
     for (let l = r.start.line; l <= r.end.line; l++) marked.add(l);

@@ -22,3 +22,9 @@ describe('codeFrame', () => {
     expect(codeFrame('FROM a', [])).toBe('');
   });
 });
+
+describe('codeFrame at the end of a file', () => {
+  it('shows no empty line after the last line of a file that ends with a newline', () => {
+    expect(codeFrame('FROM a\nRUN b\n', [range(2)], { context: 2 })).toBe('   1 |     FROM a\n   2 | >>> RUN b');
+  });
+});
