@@ -23,9 +23,9 @@ export interface GcResult {
 const OWNER_PID_LABEL = 'tsbuild.owner.pid';
 
 /**
- * Removes what nothing refers to: blobs that no image record and no live lease
- * names, and snapshots that are neither an image's chain ID, nor leased, nor an
- * ancestor of one, nor owned by a live process. Also removes stale leases and
+ * Removes what nothing refers to: blobs that no image record, no live lease and no
+ * GC root (the build cache) names, and snapshots that are neither an image's chain
+ * ID, nor leased, nor a root, nor an ancestor of one, nor owned by a live process. Also removes stale leases and
  * the temporary files of dead processes.
  *
  * Blob collection runs inside one IMMEDIATE transaction that lists blobs/ first:
@@ -58,6 +58,7 @@ function collectBlobs(store: ImageStore): { blobs: number; bytes: number } {
         ),
       );
       for (const d of store.leases.held('blob')) keep.add(d);
+      for (const d of store.roots('blob')) keep.add(d);
       for (const d of present) {
         if (keep.has(d)) continue;
         bytes += store.content.removeSync(d);
@@ -80,6 +81,7 @@ async function collectSnapshots(store: ImageStore, sn: Snapshotter): Promise<num
     ),
   );
   for (const s of store.leases.held('snapshot')) keep.add(s);
+  for (const s of store.roots('snapshot')) keep.add(s);
   for (const info of infos) if (ownedByLiveProcess(info)) keep.add(info.name);
   for (const name of [...keep]) {
     let parent = byName.get(name)?.parent;

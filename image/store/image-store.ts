@@ -452,6 +452,29 @@ export class ImageStore {
     return this.db.prepare('DELETE FROM image_names WHERE name = ?').run(normal).changes > 0;
   }
 
+  /**
+   * Durable references that garbage collection keeps (the build cache's blobs and
+   * snapshots), recorded under `owner` until `removeRoots(owner)`.
+   */
+  addRoots(owner: string, refs: readonly { kind: 'blob' | 'snapshot'; ref: string }[]): void {
+    const insert = this.db.prepare('INSERT OR IGNORE INTO image_gc_roots (owner, kind, ref) VALUES (?, ?, ?)');
+    this.db.transaction(() => {
+      for (const r of refs) insert.run(owner, r.kind, r.ref);
+    })();
+  }
+
+  removeRoots(owner: string): void {
+    this.db.prepare('DELETE FROM image_gc_roots WHERE owner = ?').run(owner);
+  }
+
+  /** The refs of `kind` that some owner keeps. */
+  roots(kind: 'blob' | 'snapshot'): Set<string> {
+    const rows = this.db.prepare('SELECT DISTINCT ref FROM image_gc_roots WHERE kind = ?').all(kind) as {
+      ref: string;
+    }[];
+    return new Set(rows.map((r) => r.ref));
+  }
+
   /** Whether a live lease protects the image (a build or a container uses it). */
   inUse(image: ImageRecord): boolean {
     return this.leases.isHeld('image', image.digest);

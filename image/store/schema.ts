@@ -12,6 +12,8 @@ import type { Schema } from '../../metadata/index.js';
  * - image_repo_digests: `repository@digest` references known for an image (pull and push)
  * - image_leases, image_lease_resources: what running work (a load, a build, a container)
  *   protects from rmi and garbage collection; a lease whose process died is stale
+ * - image_gc_roots: durable references from other modules (the build cache's layers and
+ *   snapshots), kept by garbage collection until their owner removes them
  */
 export const imageSchema: Schema = {
   module: 'images',
@@ -68,5 +70,12 @@ export const imageSchema: Schema = {
        PRIMARY KEY (lease, kind, ref)
      );
      CREATE INDEX image_lease_resources_ref ON image_lease_resources(kind, ref);`,
+    `CREATE TABLE image_gc_roots (
+       owner TEXT NOT NULL,
+       kind TEXT NOT NULL,
+       ref TEXT NOT NULL,
+       PRIMARY KEY (owner, kind, ref)
+     );
+     CREATE INDEX image_gc_roots_ref ON image_gc_roots(kind, ref);`,
   ],
 };
