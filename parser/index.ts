@@ -6,13 +6,18 @@ export {
   type BuildGraphOptions,
   baseImageRefs,
   type CopySource,
+  type CopyStep,
   type FileSource,
   formatBuildGraph,
+  type ImageConfig as GraphImageConfig,
+  type Platform,
+  type RunStep,
   type Stage,
   type StageBase,
   type Step,
   type StepMount,
   toBuildGraph,
+  type WorkdirStep,
 } from './dag/index.js';
 export * from './errors.js';
 export { parseRunMount } from './instructions/index.js';
