@@ -10,7 +10,7 @@ export {
   type FileSource,
   formatBuildGraph,
   type ImageConfig as GraphImageConfig,
-  type Platform,
+  type Platform as GraphPlatform,
   type RunStep,
   type Stage,
   type StageBase,
