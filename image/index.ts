@@ -4,6 +4,7 @@
  * unpacking into snapshots, and garbage collection.
  */
 export * from './archive/index.js';
+export { openImageStoreQuick } from './core.js';
 export { assertDigest, chainIds, type Digest, digestHex, isDigest, sha256, shortId } from './digest.js';
 export { ArchiveError, type ArchiveErrorCode, ImageError, type ImageErrorCode } from './errors.js';
 export { collectGarbage, type GcOptions, type GcResult } from './gc.js';

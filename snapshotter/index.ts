@@ -6,6 +6,7 @@ export { compactOverlayOptions, mountAll, unmountAll } from './mount.js';
 export { NaiveSnapshotter } from './naive.js';
 export { type OpenSnapshotterOptions, openSnapshotter, probeOverlay } from './open-snapshotter.js';
 export { OverlaySnapshotter } from './overlay.js';
+export { OWNER_PID_LABEL } from './snapshot-store.js';
 export { type SquashOptions, squash } from './squash.js';
 export { tarDirectory } from './tar-directory.js';
 export type { Mount, SnapshotDriver, SnapshotInfo, SnapshotKind, Snapshotter, Usage } from './types.js';

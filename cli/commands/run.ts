@@ -81,7 +81,9 @@ export const runCommand: CommandModule<GlobalOptions, RunArgs> = {
       readOnly: args['read-only'],
       command: args.command?.map(String),
     };
-    const io = { stdin: process.stdin, stdout: process.stdout };
+    // Only a terminal session reads the caller's streams (process.stdin and stdout are made on first use, and
+    // making them costs start-up time); otherwise the container gets fds 0-2 as they are.
+    const io = args.tty ? { stdin: process.stdin, stdout: process.stdout } : {};
     const abort = new AbortController();
     // Docker's sig-proxy: signals to the CLI go to the container.
     const forward: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
@@ -109,7 +111,15 @@ export const runCommand: CommandModule<GlobalOptions, RunArgs> = {
   },
 };
 
-/** A rootfs directory as it is, or the image's layers with a fresh writable snapshot removed afterwards. */
+/**
+ * A rootfs directory as it is, or the image's layers with a fresh writable snapshot
+ * removed afterwards. The image is found through the light store surfaces
+ * (image/core, snapshotter/core): the archive, tar and unpack code is loaded only
+ * when a layer is not unpacked yet. A lease holds the image and the snapshots
+ * (gc and `rmi` leave them alone) while the container runs, and the writable
+ * snapshot carries this process's pid, so that a crash leaves nothing that the
+ * next cleanup does not remove.
+ */
 async function withImage<T>(
   args: RunArgs,
   run: (target: {
@@ -119,10 +129,10 @@ async function withImage<T>(
     config?: object;
   }) => Promise<T>,
 ): Promise<T> {
-  const { statSync } = await import('node:fs');
   const image = args.image ?? '';
   const looksLikePath = image.startsWith('/') || image.startsWith('.');
   if (looksLikePath) {
+    const { statSync } = await import('node:fs');
     const st = statSync(image, { throwIfNoEntry: false });
     if (st?.isDirectory()) {
       const { resolve } = await import('node:path');
@@ -130,23 +140,47 @@ async function withImage<T>(
     }
     throw new UsageError(st ? `${image} is not a directory` : `no such rootfs directory: ${image}`);
   }
-  const { openImageStore, unpackImage } = await import('../../image/index.js');
-  const { openSnapshotter } = await import('../../snapshotter/index.js');
-  const { rootfsFromMounts } = await import('../../runtime-native/index.js');
-  const { randomBytes } = await import('node:crypto');
-  const store = openImageStore(args.root);
+  const [{ openImageStoreQuick }, { openSnapshotter, OWNER_PID_LABEL }, { rootfsFromMounts }] = await Promise.all([
+    import('../../image/core.js'),
+    import('../../snapshotter/core.js'),
+    import('../../runtime-native/index.js'),
+  ]);
+  const store = openImageStoreQuick(args.root);
   const resolved = store.resolve(image).image;
-  const { config } = await store.config(resolved);
-  const sn = await openSnapshotter(store.root);
-  const top = await unpackImage(store, resolved, sn, { rootless: process.getuid?.() !== 0 });
-  const key = `run-${randomBytes(8).toString('hex')}`;
-  const mounts = await sn.prepare(key, top);
+  const key = `run-${process.pid.toString(36)}-${Date.now().toString(36)}-${Math.floor(Math.random() * 2 ** 32).toString(36)}`;
+  const top = store.layers(resolved).at(-1)?.chainId;
+  const lease = store.leases.acquire('run');
   try {
-    const { rootfs } = rootfsFromMounts(mounts);
-    const target = typeof rootfs === 'string' ? { rootfs, writable: true } : { overlay: rootfs };
-    return await run({ ...target, config: config.config ?? {} });
+    store.db.transaction(() => {
+      lease.add('image', resolved.digest);
+      if (top !== undefined) lease.add('snapshot', top);
+      lease.add('snapshot', key);
+    })();
+    const [{ config }, sn] = await Promise.all([store.config(resolved), openSnapshotter(store.root)]);
+    let parent: string | undefined = top;
+    if (top !== undefined && !(await isCommitted(sn, top))) {
+      const { unpackImage } = await import('../../image/index.js');
+      parent = await unpackImage(store, resolved, sn, { rootless: process.getuid?.() !== 0 });
+    }
+    const mounts = await sn.prepare(key, parent, { labels: { [OWNER_PID_LABEL]: String(process.pid) } });
+    try {
+      const { rootfs } = rootfsFromMounts(mounts);
+      const target = typeof rootfs === 'string' ? { rootfs, writable: true } : { overlay: rootfs };
+      return await run({ ...target, config: config.config ?? {} });
+    } finally {
+      await sn.remove(key);
+    }
   } finally {
-    await sn.remove(key);
+    lease.release();
+  }
+}
+
+async function isCommitted(sn: { stat(name: string): Promise<{ kind: string }> }, name: string): Promise<boolean> {
+  try {
+    return (await sn.stat(name)).kind === 'committed';
+  } catch (err) {
+    if ((err as { code?: string }).code === 'TSB_SNAPSHOT_NOT_FOUND') return false;
+    throw err;
   }
 }
 

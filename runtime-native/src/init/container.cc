@@ -747,7 +747,12 @@ Status BecomeProcess(Context* c) {
 }
 
 Status Setup(Context* c) {
-  TSB_TRY(WaitForParent(c));
+  // The helper's `go` says the id maps are written and the cgroup is joined. A user namespace needs the maps
+  // and a cgroup namespace the cgroup before the first step; otherwise the mounts are made while the helper
+  // joins the cgroup (a v1 migration can wait ~10-20 ms for RCU), and `go` is awaited before anything of the
+  // container's own runs: the process, and the init's fork, start inside the cgroup.
+  const bool early = c->spec->ns_user || c->spec->ns_cgroup;
+  if (early) TSB_TRY(WaitForParent(c));
   TSB_TRY(EnterIdentity(c));
   TSB_TRY(OpenHostTrees(c));
   TSB_TRY(MountRootfs(c));
@@ -766,6 +771,7 @@ Status Setup(Context* c) {
   TSB_TRY(SetHostnameAndNetwork(c));
   TSB_TRY(SetUpTerminal(c));
   TSB_TRY(SetLimits(c));
+  if (!early) TSB_TRY(WaitForParent(c));
   if (c->spec->init) {
     pid_t child = fork();
     if (child < 0) return Errno("init", "fork");

@@ -209,14 +209,16 @@ int Monitor(Spec spec) {
   UniqueFd sync_fd(sync[0]);
 
   std::string error;
+  std::string start_error;  // the helper's own start failure: a set-up error the container reported wins
   std::string stubs = "[]";
   Status s;
   if (spec.ns_user) s = WriteIdMaps(spec, pid);
   if (s.ok() && !joined) s = cgroup.Join(pid);
   if (s.ok() && !SendPacket(sync_fd.get(), "go")) s = Errno("start", "start the container");
   if (!s.ok()) {
+    // The container may have failed first (it sets up while the cgroup is joined): its report comes below.
     kill(pid, SIGKILL);
-    error = ErrorJson(s.error());
+    start_error = ErrorJson(s.error());
   } else {
     std::string started = "{\"type\":\"started\",\"pid\":" + std::to_string(pid) +
                           ",\"cgroup\":" + (cgroup.empty() ? std::string("null") : cgroup.Describe()) + "}";
@@ -299,6 +301,7 @@ int Monitor(Spec spec) {
       }
     }
   }
+  if (error.empty()) error = start_error;
   bool oom = !cgroup.empty() && cgroup.OomKilled();
   Status cleaned = cgroup.Destroy();
   if (!control_open) return 125;

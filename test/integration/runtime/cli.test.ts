@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -147,6 +147,59 @@ describe('tsbuild run', () => {
       expect(again.status).toBe(1);
       expect(tsbuild(['--root', root, 'run', 'nosuch:image', 'true']).status).toBe(125);
       execFileSync('true');
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('keeps the image and the writable layer while the container runs, and leaves no snapshot', async () => {
+    const t = tempDir();
+    try {
+      const root = join(t.dir, 'store');
+      expect(tsbuild(['--root', root, 'import', busyboxFixture().tar, 'busy:test']).status).toBe(0);
+      // The first run unpacks the layer; the second finds it unpacked (the light path).
+      expect(tsbuild(['--root', root, 'run', '--rm', 'busy:test', 'true']).status).toBe(0);
+      const snapshotsBefore = readdirSync(join(root, 'snapshots')).sort();
+      const child = spawn(
+        process.execPath,
+        [
+          CLI,
+          '--root',
+          root,
+          'run',
+          '--rm',
+          '-i',
+          'busy:test',
+          'sh',
+          '-c',
+          'echo ready; read x; echo data >/z; cat /z',
+        ],
+        { stdio: ['pipe', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      let err = '';
+      child.stderr.on('data', (b: Buffer) => {
+        err += b.toString();
+      });
+      const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+      await new Promise<void>((res) => {
+        child.stdout.on('data', (b: Buffer) => {
+          out += b.toString();
+          if (out.includes('ready\n')) res();
+        });
+      });
+      // While it runs: rmi is refused, and a prune takes neither the image's snapshots nor the writable layer.
+      const rmi = tsbuild(['--root', root, 'rmi', 'busy:test']);
+      expect(rmi.status).not.toBe(0);
+      expect(rmi.stderr).toContain('image is being used');
+      expect(tsbuild(['--root', root, 'prune', '--all']).status).toBe(0);
+      expect(readdirSync(join(root, 'snapshots')).length).toBe(snapshotsBefore.length + 1);
+      child.stdin.end('go\n');
+      expect(await exited).toBe(0);
+      expect(err).toBe('');
+      expect(out).toBe('ready\ndata\n');
+      expect(readdirSync(join(root, 'snapshots')).sort()).toEqual(snapshotsBefore);
+      expect(tsbuild(['--root', root, 'rmi', 'busy:test']).status).toBe(0);
     } finally {
       t.cleanup();
     }
