@@ -1,0 +1,232 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type ImageStore,
+  normalizeReference,
+  type ImageConfig as OciImageConfig,
+  openImageStore,
+  parsePlatform,
+} from '../image/index.js';
+import { isOwnerAlive, migrate, ownerToken, parseOwnerToken } from '../metadata/index.js';
+import {
+  type BaseImageConfig,
+  type BuildGraph,
+  baseImageRefs,
+  parseDockerfileOrThrow,
+  toBuildGraph,
+} from '../parser/index.js';
+import { NativeRuntime } from '../runtime-native/index.js';
+import { unmountAll } from '../snapshotter/index.js';
+import { BuildCache, builderSchema } from './cache.js';
+import { BuildContext, loadDockerfile, loadDockerignore, openStatCache } from './context/index.js';
+import { BuildError } from './errors.js';
+import { exportImage } from './export-image.js';
+import { Limiter } from './limiter.js';
+import { type BaseImage, Solver } from './solver.js';
+import type { HistoryItem } from './state.js';
+import type { BuildEvent, BuildEventListener, BuildOptions, BuildResult } from './types.js';
+
+/**
+ * Builds an image from a Dockerfile: `tsbuild build` and the programmatic API.
+ * Safe to call concurrently in one process (identical steps run once) and from
+ * several processes on one store (the cache is shared through SQLite). Events
+ * describe progress; the result names the image. Errors are TsbuildErrors with
+ * the Dockerfile's name and the instruction's range when a step caused them.
+ */
+export async function build(options: BuildOptions, onEvent?: BuildEventListener): Promise<BuildResult> {
+  const started = Date.now();
+  const emit = (e: BuildEvent) => {
+    try {
+      onEvent?.(e);
+    } catch {
+      // A listener's failure must not break the build.
+    }
+  };
+  options.signal?.throwIfAborted();
+  const loaded = await loadDockerfile({
+    context: options.context,
+    file: options.dockerfileText !== undefined ? '-' : options.dockerfile,
+    ...(options.dockerfileText !== undefined ? { stdin: textStream(options.dockerfileText) } : {}),
+  });
+  const file = options.dockerfileText !== undefined ? (options.dockerfile ?? 'Dockerfile') : loaded.filename;
+  const ast = parseDockerfileOrThrow(loaded.text, { filename: file });
+  const store = openImageStore(options.root);
+  migrate(store.db, builderSchema);
+  const platform = options.platform !== undefined ? parsePlatform(options.platform) : undefined;
+  const graphOptions = { target: options.target, buildArgs: options.buildArgs ?? {}, platform };
+
+  const baseImages = await resolveBaseImages(store, baseImageRefs(ast, graphOptions), file);
+  const graph: BuildGraph = toBuildGraph(ast, {
+    ...graphOptions,
+    baseImage: (ref) => {
+      const found = baseImages.get(ref) ?? baseImages.get(safeNormalize(ref));
+      return found?.config as BaseImageConfig | undefined;
+    },
+  });
+  const buildId = randomBytes(8).toString('hex');
+  emit({ type: 'build-start', buildId, file, steps: 0, time: Date.now() });
+  const warnings: string[] = [];
+  for (const w of graph.warnings) {
+    warnings.push(w.message);
+    emit({ type: 'warning', message: w.message, code: w.code, file, range: w.range, time: Date.now() });
+  }
+  if (graph.buildArgs.unused.length > 0) {
+    const message = `one or more build-args [${graph.buildArgs.unused.join(' ')}] were not consumed`;
+    warnings.push(message);
+    emit({ type: 'warning', message, code: 'TSB_BUILD_UNUSED_ARG', time: Date.now() });
+  }
+
+  const ignore = await loadDockerignore({ context: loaded.context, dockerfile: loaded.path });
+  const context = new BuildContext(loaded.context, { ignore: ignore.matcher });
+  const sn = await store.snapshotter();
+  const lease = store.leases.acquire('build');
+  const tmp = await store.content.makeTmpDir();
+  const mnt = buildMountDir();
+  try {
+    const solver = new Solver({
+      store,
+      sn,
+      cache: new BuildCache(store.db),
+      runtime: new NativeRuntime(),
+      graph,
+      file,
+      context,
+      statCache: openStatCache(store.root),
+      options,
+      lease,
+      limiter: new Limiter(Math.max(1, options.jobs ?? availableParallelism())),
+      tmp,
+      mnt,
+      baseImages: new Map([...baseImages].map(([k, v]) => [k, v.base])),
+      emit,
+    });
+    // Every stage starts now; each waits for what it needs.
+    const all = graph.stages.map((s) => solver.stage(s.index));
+    const settled = await Promise.allSettled(all);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    options.signal?.throwIfAborted();
+    const target = graph.stages.find((s) => s.index === graph.target);
+    if (!target) throw new BuildError('TSB_BUILD_INTERNAL', 'the target stage is not in the build graph');
+    const state = await solver.stage(target.index);
+    emit({ type: 'export', phase: 'layers', detail: `${state.layers.length} layers`, time: Date.now() });
+    const names = (options.tags ?? []).map((t) => safeNormalize(t));
+    const { record } = await exportImage({
+      store,
+      lease,
+      stage: target,
+      state,
+      labels: options.labels,
+      tags: options.tags,
+    });
+    emit({ type: 'export', phase: 'config', detail: record.id, time: Date.now() });
+    for (const n of names) emit({ type: 'export', phase: 'naming', detail: n, time: Date.now() });
+    const result: BuildResult = {
+      imageId: record.id,
+      digest: record.digest,
+      names: record.names.filter((n) => names.includes(n)),
+      warnings,
+      steps: solver.steps,
+      cachedSteps: solver.cachedSteps,
+    };
+    emit({
+      type: 'build-done',
+      imageId: result.imageId,
+      digest: result.digest,
+      names: result.names,
+      durationMs: Date.now() - started,
+      cachedSteps: solver.cachedSteps,
+      steps: solver.steps,
+      time: Date.now(),
+    });
+    return result;
+  } catch (err) {
+    if (options.signal?.aborted && !(err instanceof BuildError && err.code === 'TSB_BUILD_CANCELED')) {
+      throw new BuildError('TSB_BUILD_CANCELED', 'canceled', { cause: err });
+    }
+    throw err;
+  } finally {
+    lease.release();
+    await unmountAll(mnt).catch(() => undefined);
+    await rm(mnt, { recursive: true, force: true }).catch(() => undefined);
+    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+interface ResolvedBase {
+  base: BaseImage;
+  config: OciImageConfig['config'];
+}
+
+/** Finds every base image in the store (no registry pulls yet) with its config, layers and history. */
+async function resolveBaseImages(
+  store: ImageStore,
+  refs: ReturnType<typeof baseImageRefs>,
+  file: string,
+): Promise<Map<string, ResolvedBase>> {
+  const out = new Map<string, ResolvedBase>();
+  for (const r of refs) {
+    if (out.has(r.normalized)) {
+      out.set(r.ref, out.get(r.normalized) as ResolvedBase);
+      continue;
+    }
+    const found = store.tryResolve(r.normalized) ?? store.tryResolve(r.ref);
+    if (!found) {
+      throw new BuildError(
+        'TSB_BUILD_BASE_NOT_FOUND',
+        `failed to resolve source metadata for ${r.normalized}: no such image in the store (load it with \`tsbuild load\` or \`tsbuild import\`)`,
+        { file, ranges: [r.range] },
+      );
+    }
+    const { config } = await store.config(found.image);
+    const layers = store.layers(found.image).map((l) => ({
+      diffId: l.diffId,
+      digest: l.digest,
+      size: l.size,
+      mediaType: l.mediaType,
+    }));
+    const history = (config.history ?? []) as HistoryItem[];
+    const resolved: ResolvedBase = { base: { record: found.image, layers, history }, config: config.config };
+    out.set(r.normalized, resolved);
+    out.set(r.ref, resolved);
+  }
+  return out;
+}
+
+function safeNormalize(ref: string): string {
+  try {
+    return normalizeReference(ref);
+  } catch {
+    return ref;
+  }
+}
+
+/**
+ * A directory for this build's mount points, outside the store so that removing a
+ * dead build's temporary files never reaches through a mount. Mount dirs of dead
+ * builds are unmounted and removed first.
+ */
+function buildMountDir(): string {
+  const base =
+    (process.getuid?.() ?? 0) === 0 ? '/run/tsbuild/build' : join(tmpdir(), `tsbuild-${process.getuid?.()}-build`);
+  mkdirSync(base, { recursive: true, mode: 0o700 });
+  for (const name of readdirSync(base)) {
+    const owner = parseOwnerToken(name.split('-')[0] as string);
+    if (owner && !isOwnerAlive(owner)) {
+      const dir = join(base, name);
+      void unmountAll(dir)
+        .then(() => rm(dir, { recursive: true, force: true }))
+        .catch(() => undefined);
+    }
+  }
+  const dir = join(base, `${ownerToken()}-${randomBytes(6).toString('hex')}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+async function* textStream(text: string): AsyncIterable<string> {
+  yield text;
+}

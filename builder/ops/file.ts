@@ -1,0 +1,211 @@
+import { chownSync, lstatSync, mkdirSync } from 'node:fs';
+import { posix } from 'node:path';
+import type { ImageRecord } from '../../image/index.js';
+import type { CopyStep, GraphPlatform as Platform, WorkdirStep } from '../../parser/index.js';
+import { readRootfsFile, resolveUser } from '../../runtime-native/index.js';
+import type { CacheInputs } from '../cache.js';
+import {
+  BuildContext,
+  type BuildContext as Context,
+  hashSources,
+  type SelectedSource,
+  type StatCache,
+} from '../context/index.js';
+import { BuildError } from '../errors.js';
+import * as copyModule from './copy-into.js';
+import { type CopyItem, copyInto } from './copy-into.js';
+import { resolveInRoot } from './resolve-in-root.js';
+
+export interface CopyInputEnv {
+  context: Context;
+  statCache: StatCache;
+  /** The cache key of a stage's result (COPY --from=stage). */
+  stageKey(index: number): Promise<string>;
+  image(normalized: string): ImageRecord | undefined;
+  tmp: string;
+  signal?: AbortSignal;
+  platform: Platform;
+}
+
+/** A view of another stage or image mounted for the duration of `fn`. */
+export type ViewFn = <T>(
+  source: { type: 'stage'; stage: number } | { type: 'image'; normalized: string },
+  fn: (dir: string) => Promise<T>,
+) => Promise<T>;
+
+/** What `copyInputs` found, kept for `performCopy` so that nothing is selected or fetched twice. */
+interface CopyPlan {
+  /** Context selections by source position. */
+  selected: Map<number, SelectedSource[]>;
+  /** Downloaded URLs by source position. */
+  fetched: Map<number, { name: string; path: string; mtime?: Date }>;
+}
+
+type FetchUrl = (
+  url: string,
+  o: { dir: string; checksum?: string; signal?: AbortSignal },
+) => Promise<{ name: string; path: string; mtime?: Date }>;
+
+const plans = new WeakMap<CacheInputs, CopyPlan>();
+
+/**
+ * The cache inputs of a COPY or ADD: the op's settings and, per source, the
+ * content digest of what it selects in the context (through the stat cache),
+ * the downloaded content of a URL, the text of a heredoc, or the key of the
+ * stage (the image digest) it copies from.
+ */
+export async function copyInputs(step: CopyStep, env: CopyInputEnv): Promise<CacheInputs> {
+  const plan: CopyPlan = { selected: new Map(), fetched: new Map() };
+  const content: Record<string, string> = {};
+  let from: string | undefined;
+  if (step.from?.type === 'stage') from = await env.stageKey(step.from.stage);
+  else if (step.from?.type === 'image') from = env.image(step.from.normalized)?.digest ?? step.from.normalized;
+  if (step.chmod && step.chmod.mode === undefined) {
+    throw new BuildError('TSB_COPY_CHMOD', `invalid --chmod=${step.chmod.raw}: only octal modes are supported`, {
+      ranges: [step.range],
+    });
+  }
+  for (const [i, s] of step.sources.entries()) {
+    if (s.type === 'git') {
+      throw new BuildError('TSB_BUILD_UNSUPPORTED', `${step.op.toUpperCase()} of a git repository is not supported`, {
+        ranges: [step.range],
+      });
+    }
+    if (s.type === 'heredoc') continue;
+    if (s.type === 'url') {
+      if (step.from) throw new BuildError('TSB_COPY_URL', 'a URL source cannot be used with --from');
+      const got = await (copyModule as unknown as { fetchUrl: FetchUrl }).fetchUrl(s.url, {
+        dir: env.tmp,
+        checksum: step.checksum,
+        signal: env.signal,
+      });
+      plan.fetched.set(i, got);
+      const digest = await hashSources(
+        await new BuildContext(posix.dirname(got.path)).select([posix.basename(got.path)]),
+      );
+      content[`${i}:${s.url}`] = digest.digest;
+      continue;
+    }
+    if (step.from) continue;
+    const normal = posix.normalize(s.path);
+    if (normal === '..' || normal.startsWith('../')) {
+      throw new BuildError('TSB_COPY_OUTSIDE_CONTEXT', `forbidden path outside the build context: ${s.path}`, {
+        ranges: [step.range],
+      });
+    }
+    const selected = await env.context.select([s.path], {
+      exclude: step.exclude,
+      parents: step.parents,
+    });
+    plan.selected.set(i, selected);
+    const hashed = await hashSources(selected, { statCache: env.statCache });
+    content[`${i}:${s.path}`] = hashed.digest;
+  }
+  const inputs: CacheInputs = {
+    op: {
+      op: step.op,
+      sources: step.sources.map((s) =>
+        s.type === 'path' ? s.path : s.type === 'heredoc' ? { heredoc: s.name, content: s.content } : s.url,
+      ),
+      dest: step.dest,
+      destPath: step.destPath,
+      workdir: step.workdir,
+      ...(from !== undefined ? { from } : {}),
+      ...(step.chown !== undefined ? { chown: step.chown } : {}),
+      ...(step.chmod?.mode !== undefined ? { chmod: step.chmod.mode } : {}),
+      exclude: step.exclude,
+      parents: step.parents,
+      link: step.link,
+      unpack: step.unpack,
+    },
+    content,
+  };
+  plans.set(inputs, plan);
+  return inputs;
+}
+
+/** Performs a COPY or ADD into `root` (the mounted active snapshot) as planned by `copyInputs`. */
+export async function performCopy(
+  root: string,
+  step: CopyStep,
+  inputs: CacheInputs,
+  env: { tmp: string; signal?: AbortSignal; view: ViewFn },
+): Promise<void> {
+  const plan = plans.get(inputs) ?? { selected: new Map(), fetched: new Map() };
+  const run = async (fromDir: string | undefined) => {
+    const from = fromDir === undefined ? undefined : new BuildContext(fromDir, { preserveOwnership: true });
+    const items: CopyItem[] = [];
+    for (const [i, s] of step.sources.entries()) {
+      if (s.type === 'heredoc') {
+        items.push({ kind: 'file', name: s.name, content: s.content, mode: 0o644 });
+      } else if (s.type === 'url') {
+        const got = plan.fetched.get(i) as { name: string; path: string; mtime?: Date };
+        items.push({ kind: 'file', name: got.name, path: got.path, mode: 0o600, mtime: got.mtime });
+      } else if (s.type !== 'path') {
+      } else if (from) {
+        for (const source of await from.select([s.path], { exclude: step.exclude, parents: step.parents })) {
+          items.push({ kind: 'selected', source, preserveOwnership: true });
+        }
+      } else {
+        for (const source of plan.selected.get(i) ?? [])
+          items.push({ kind: 'selected', source, preserveOwnership: false });
+      }
+    }
+    await copyInto({
+      root,
+      items,
+      dest: step.dest,
+      workdir: step.workdir,
+      chown: step.chown,
+      chmod: step.chmod?.mode,
+      unpack: step.unpack,
+      instruction: step.op === 'add' ? 'ADD' : 'COPY',
+      signal: env.signal,
+    });
+  };
+  if (!step.from) return run(undefined);
+  const source =
+    step.from.type === 'stage'
+      ? { type: 'stage' as const, stage: step.from.stage }
+      : { type: 'image' as const, normalized: step.from.normalized };
+  return env.view(source, (dir) => run(dir));
+}
+
+/** The cache inputs of a WORKDIR that creates its directory. */
+export function workdirInputs(step: WorkdirStep): CacheInputs {
+  return { op: { op: 'workdir', path: step.path, user: step.user } };
+}
+
+/**
+ * WORKDIR's mkdir: the missing directories of the path, mode 0755, owned by the
+ * stage's USER (resolved in the image's /etc/passwd and /etc/group), as BuildKit.
+ */
+export async function performWorkdir(root: string, step: WorkdirStep): Promise<void> {
+  const user = resolveUser(step.user === '' ? undefined : step.user, {
+    passwd: readRootfsFile(root, '/etc/passwd'),
+    group: readRootfsFile(root, '/etc/group'),
+  });
+  const parts = step.path.split('/').filter((p) => p !== '' && p !== '.');
+  let current = '/';
+  for (const part of parts) {
+    current = posix.join(current, part);
+    const host = resolveInRoot(root, current);
+    let exists = false;
+    try {
+      const st = lstatSync(host);
+      if (!st.isDirectory()) {
+        throw new BuildError('TSB_BUILD_WORKDIR', `cannot create WORKDIR ${step.path}: ${current} is not a directory`, {
+          ranges: [step.range],
+        });
+      }
+      exists = true;
+    } catch (err) {
+      if (err instanceof BuildError) throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (!exists) {
+      mkdirSync(host, { mode: 0o755 });
+      chownSync(host, user.uid, user.gid);
+    }
+  }
+}

@@ -1,0 +1,448 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { withLocation } from '../errors.js';
+import type { ImageRecord, ImageStore, Lease } from '../image/index.js';
+import { chainIds } from '../image/index.js';
+import type { BuildGraph, CopyStep, RunStep, Stage, Step, WorkdirStep } from '../parser/index.js';
+import type { NativeRuntime } from '../runtime-native/index.js';
+import type { Mount, Snapshotter } from '../snapshotter/index.js';
+import { mountAll, unmountAll, writeLayer } from '../snapshotter/index.js';
+import { type BuildCache, type CacheInputs, cacheKey, explainMiss } from './cache.js';
+import type { BuildContext, StatCache } from './context/index.js';
+import { BuildError } from './errors.js';
+import type { Limiter } from './limiter.js';
+import { execRun } from './ops/exec.js';
+import { copyInputs, performCopy, performWorkdir, workdirInputs } from './ops/file.js';
+import { resolveRunMounts, runInputs } from './ops/run-mounts.js';
+import type { FsState, HistoryItem, LayerRef } from './state.js';
+import type { BuildEvent, BuildOptions, StepRef } from './types.js';
+
+/** The layer media type the builder writes (BuildKit's default image exporter uses Docker's). */
+export const LAYER_MEDIA_TYPE = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
+
+/** A base image the builder resolved before it made the graph. */
+export interface BaseImage {
+  record: ImageRecord;
+  layers: LayerRef[];
+  history: HistoryItem[];
+}
+
+export interface SolverEnv {
+  store: ImageStore;
+  sn: Snapshotter;
+  cache: BuildCache;
+  runtime: NativeRuntime;
+  graph: BuildGraph;
+  /** The Dockerfile's name for messages and events. */
+  file: string;
+  context: BuildContext;
+  statCache: StatCache;
+  options: BuildOptions;
+  lease: Lease;
+  limiter: Limiter;
+  /** A directory of this build under the store's tmp/, removed at the end (files: secrets, downloads). */
+  tmp: string;
+  /** A directory of this build for mount points, outside the store (see `buildMountDir`). */
+  mnt: string;
+  baseImages: Map<string, BaseImage>;
+  emit(e: BuildEvent): void;
+}
+
+/** Results of identical steps in flight in this process (several builds may share one). */
+const inflight = new Map<string, Promise<StepOutcome>>();
+
+interface StepOutcome {
+  state: FsState;
+  cached: boolean;
+}
+
+const OWNER_PID_LABEL = 'tsbuild.owner.pid';
+
+/**
+ * Executes a BuildGraph: every stage the target needs, each as soon as the stages
+ * it depends on are done (so independent stages run in parallel, bounded by the
+ * limiter), each step looked up in the cache by its key before it runs.
+ */
+export class Solver {
+  private readonly stages = new Map<number, Promise<FsState>>();
+  private readonly refs = new Map<Step | Stage, StepRef>();
+  private vertex = 0;
+  private seq = 0;
+  steps = 0;
+  cachedSteps = 0;
+
+  constructor(private readonly env: SolverEnv) {
+    const multi = env.graph.stages.length > 1 || env.graph.pruned.length > 0;
+    for (const stage of env.graph.stages) {
+      const label = multi ? (stage.name ?? `stage-${stage.index}`) : '';
+      const vertices: (Stage | Step)[] = [stage, ...stage.steps.filter(isVertex)];
+      vertices.forEach((v, i) => {
+        this.refs.set(v, {
+          id: ++this.vertex,
+          stage: label,
+          position: i + 1,
+          total: vertices.length,
+          name: v === stage ? `FROM ${fromName(stage)}` : (v as Step).name,
+          file: env.file,
+          range: v.range,
+        });
+      });
+    }
+  }
+
+  get vertices(): number {
+    return this.vertex;
+  }
+
+  /** The state at the end of stage `index` (started once, shared by everything that needs it). */
+  stage(index: number): Promise<FsState> {
+    let p = this.stages.get(index);
+    if (!p) {
+      p = this.runStage(index);
+      this.stages.set(index, p);
+    }
+    return p;
+  }
+
+  private async runStage(index: number): Promise<FsState> {
+    const stage = this.env.graph.stages.find((s) => s.index === index);
+    if (!stage) throw new BuildError('TSB_BUILD_INTERNAL', `stage ${index} is not in the build graph`);
+    const ref = this.refs.get(stage) as StepRef;
+    let state = await this.base(stage, ref);
+    for (const step of stage.steps) {
+      this.env.options.signal?.throwIfAborted();
+      state = await this.step(stage, step, state);
+    }
+    return state;
+  }
+
+  private async base(stage: Stage, ref: StepRef): Promise<FsState> {
+    const b = stage.base;
+    if (b.type === 'stage') {
+      const parent = await this.stage(b.stage);
+      this.done(ref, true, 0);
+      return parent;
+    }
+    if (b.type === 'scratch') {
+      this.done(ref, true, 0);
+      return { key: 'scratch', layers: [], history: [] };
+    }
+    const image = this.env.baseImages.get(b.normalized) as BaseImage;
+    const started = Date.now();
+    this.emit({ type: 'step-start', step: ref });
+    this.env.lease.add('image', image.record.digest);
+    const snapshot = await this.env.store.unpack(image.record, {
+      snapshotter: this.env.sn,
+      signal: this.env.options.signal,
+    });
+    this.done(ref, false, Date.now() - started);
+    return { key: `image:${image.record.digest}`, snapshot, layers: image.layers, history: image.history };
+  }
+
+  private done(step: StepRef, cached: boolean, durationMs: number): void {
+    this.steps++;
+    if (cached) {
+      this.cachedSteps++;
+      this.emit({ type: 'step-cached', step });
+    }
+    this.emit({ type: 'step-done', step, cached, durationMs });
+  }
+
+  private emit(e: DistributiveOmit<BuildEvent, 'time'>): void {
+    this.env.emit({ ...e, time: Date.now() } as BuildEvent);
+  }
+
+  private async step(stage: Stage, step: Step, state: FsState): Promise<FsState> {
+    const history: HistoryItem | undefined = step.history
+      ? {
+          created_by: step.history.createdBy,
+          comment: 'buildkit.dockerfile.v0',
+          ...(step.history.emptyLayer ? { empty_layer: true } : {}),
+        }
+      : undefined;
+    const ref = this.refs.get(step);
+    if (!ref) {
+      // A metadata step: it changes only the config.
+      return history ? { ...state, history: [...state.history, history] } : state;
+    }
+    try {
+      let outcome: StepOutcome;
+      if (step.op === 'workdir' && !step.mkdir) {
+        this.done(ref, true, 0);
+        outcome = { state, cached: true };
+      } else {
+        outcome = await this.layerStep(stage, step as RunStep | CopyStep | WorkdirStep, state, ref);
+      }
+      if (!history) return outcome.state;
+      const made = outcome.state.layers.length > state.layers.length;
+      const item: HistoryItem = { ...history, ...(made ? {} : { empty_layer: true }) };
+      if (made) item.created = outcome.state.history.at(-1)?.created;
+      return { ...outcome.state, history: [...state.history, item] };
+    } catch (err) {
+      const e = withLocation(err, step.range, this.env.file);
+      this.emit({
+        type: 'step-error',
+        step: ref,
+        code: e.code,
+        message: e.message,
+        ...((e as BuildError).exitCode !== undefined ? { exitCode: (e as BuildError).exitCode } : {}),
+      });
+      throw e;
+    }
+  }
+
+  private async inputs(stage: Stage, step: RunStep | CopyStep | WorkdirStep): Promise<CacheInputs> {
+    if (step.op === 'run') return runInputs(step, async (i) => (await this.stage(i)).key);
+    if (step.op === 'workdir') return workdirInputs(step);
+    return copyInputs(step, {
+      context: this.env.context,
+      statCache: this.env.statCache,
+      stageKey: async (i) => (await this.stage(i)).key,
+      image: (normalized) => this.env.baseImages.get(normalized)?.record,
+      tmp: this.env.tmp,
+      signal: this.env.options.signal,
+      platform: stage.platform,
+    });
+  }
+
+  private async layerStep(
+    stage: Stage,
+    step: RunStep | CopyStep | WorkdirStep,
+    state: FsState,
+    ref: StepRef,
+  ): Promise<StepOutcome> {
+    const env = this.env;
+    {
+      const inputs = await this.inputs(stage, step);
+      const key = cacheKey(state.key, inputs);
+      const useCache = !env.options.noCache && !this.noCacheStage(stage);
+      const started = Date.now();
+      if (useCache) {
+        const hit = await this.lookup(key, state);
+        if (hit) {
+          env.cache.touch(key);
+          this.done(ref, true, 0);
+          return { state: hit, cached: true };
+        }
+        if (env.options.debugCache) {
+          this.emit({ type: 'cache-miss', step: ref, reason: explainMiss(env.cache, state.key, step.op, inputs) });
+        }
+      }
+      const flightKey = `${env.store.root}\0${key}${useCache ? '' : `\0${this.seq++}`}`;
+      let flight = inflight.get(flightKey);
+      const own = !flight;
+      if (!flight) {
+        flight = env.limiter.run(async () => {
+          this.emit({ type: 'step-start', step: ref });
+          return { state: await this.perform(step, state, key, inputs, ref), cached: false };
+        });
+        inflight.set(flightKey, flight);
+        flight.then(
+          () => inflight.delete(flightKey),
+          () => inflight.delete(flightKey),
+        );
+      }
+      const outcome = await flight;
+      this.done(ref, !own, Date.now() - started);
+      return own ? outcome : { ...outcome, cached: true };
+    }
+  }
+
+  private noCacheStage(stage: Stage): boolean {
+    const filter = this.env.options.noCacheFilter;
+    if (!filter || filter.length === 0) return false;
+    return filter.some((f) => f.toLowerCase() === stage.name || f === String(stage.index));
+  }
+
+  /** A cache hit whose snapshot and blob still exist, as the state after the step. */
+  private async lookup(key: string, state: FsState): Promise<FsState | undefined> {
+    const rec = this.env.cache.get(key);
+    if (!rec) return undefined;
+    if (!rec.layer) return { ...state, key, history: [...state.history, { created: rec.created }] };
+    const layer = rec.layer;
+    if (this.env.store.content.size(layer.digest) !== layer.size) return undefined;
+    try {
+      const info = await this.env.sn.stat(layer.snapshot);
+      if (info.kind !== 'committed') return undefined;
+    } catch {
+      return undefined;
+    }
+    this.env.lease.add('snapshot', layer.snapshot);
+    this.env.lease.add('blob', layer.digest);
+    return {
+      key,
+      snapshot: layer.snapshot,
+      layers: [
+        ...state.layers,
+        { diffId: layer.diffId, digest: layer.digest, size: layer.size, mediaType: layer.mediaType },
+      ],
+      history: [...state.history, { created: rec.created }],
+    };
+  }
+
+  private mountEnv() {
+    const env = this.env;
+    return {
+      sn: env.sn,
+      lease: env.lease,
+      root: env.store.root,
+      tmp: env.tmp,
+      mnt: env.mnt,
+      context: env.context.dir,
+      secrets: env.options.secrets ?? [],
+      stage: (i: number) => this.stage(i),
+      image: async (normalized: string) => {
+        const image = env.baseImages.get(normalized) as BaseImage;
+        env.lease.add('image', image.record.digest);
+        return env.store.unpack(image.record, { snapshotter: env.sn, signal: env.options.signal });
+      },
+      label: () => this.activeKey('mount'),
+    };
+  }
+
+  private activeKey(what: string): string {
+    return `build-${process.pid}-${randomBytes(6).toString('hex')}-${what}`;
+  }
+
+  /** Runs the step on a fresh active snapshot of `state`, and turns its diff into a layer. */
+  private async perform(
+    step: RunStep | CopyStep | WorkdirStep,
+    state: FsState,
+    key: string,
+    inputs: CacheInputs,
+    ref: StepRef,
+  ): Promise<FsState> {
+    const env = this.env;
+    const signal = env.options.signal;
+    const active = this.activeKey(step.op);
+    env.lease.add('snapshot', active);
+    const rootMounts = await env.sn.prepare(active, state.snapshot, {
+      labels: { [OWNER_PID_LABEL]: String(process.pid) },
+    });
+    let committed = false;
+    try {
+      if (step.op === 'run') {
+        const mounts = await resolveRunMounts(step, this.mountEnv());
+        try {
+          await execRun(step, {
+            runtime: env.runtime,
+            rootfs: rootMounts,
+            mounts: mounts.specs,
+            env: mounts.env,
+            signal,
+            onLog: (stream, data) => this.emit({ type: 'step-log', step: ref, stream, data }),
+          });
+        } finally {
+          await mounts.release();
+        }
+      } else {
+        await this.withMounted(rootMounts, step.op, async (dir) => {
+          if (step.op === 'workdir') await performWorkdir(dir, step);
+          else await performCopy(dir, step, inputs, { tmp: env.tmp, signal, view: (s, fn) => this.view(s, fn) });
+        });
+      }
+      signal?.throwIfAborted();
+      const created = new Date().toISOString();
+      const blobPath = join(env.store.content.tmpDir, `layer-${process.pid}-${randomBytes(8).toString('hex')}`);
+      await mkdir(env.store.content.tmpDir, { recursive: true });
+      let layer: { diffId: string; digest: string; size: number; empty: boolean };
+      try {
+        layer = await writeLayer(env.sn, active, createWriteStream(blobPath, { mode: 0o644 }), { signal });
+      } catch (err) {
+        await unlink(blobPath).catch(() => undefined);
+        throw err;
+      }
+      if (layer.empty) {
+        await unlink(blobPath).catch(() => undefined);
+        env.cache.put({ key, parent: state.key, kind: step.op, inputs, created });
+        return { ...state, key, history: [...state.history, { created }] };
+      }
+      const diffIds = [...state.layers.map((l) => l.diffId), layer.diffId];
+      const snapshot = chainIds(diffIds).at(-1) as string;
+      env.lease.add('snapshot', snapshot);
+      await env.store.commitBlob(
+        { digest: layer.digest as never, size: layer.size, path: blobPath, gzip: true },
+        env.lease,
+      );
+      try {
+        await env.sn.commit(snapshot, active, { labels: {} });
+        committed = true;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'TSB_SNAPSHOT_EXISTS') throw err;
+      }
+      env.store.addRoots(`cache:${key}`, [
+        { kind: 'snapshot', ref: snapshot },
+        { kind: 'blob', ref: layer.digest },
+      ]);
+      const own: LayerRef = {
+        diffId: layer.diffId,
+        digest: layer.digest,
+        size: layer.size,
+        mediaType: LAYER_MEDIA_TYPE,
+      };
+      env.cache.put({ key, parent: state.key, kind: step.op, inputs, created, layer: { ...own, snapshot } });
+      return { key, snapshot, layers: [...state.layers, own], history: [...state.history, { created }] };
+    } finally {
+      if (!committed) await env.sn.remove(active).catch(() => undefined);
+    }
+  }
+
+  /** Mounts `mounts` on a fresh directory of the build, runs `fn` on it, and unmounts. */
+  private async withMounted<T>(mounts: Mount[], what: string, fn: (dir: string) => Promise<T>): Promise<T> {
+    const dir = join(this.env.mnt, `${what}-${randomBytes(6).toString('hex')}`);
+    await mkdir(dir, { recursive: true });
+    await mountAll(mounts, dir);
+    try {
+      return await fn(dir);
+    } finally {
+      await unmountAll(dir);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Mounts a read-only view of another stage or image (COPY --from) for the
+   * duration of `fn`; an empty filesystem is an empty directory.
+   */
+  private async view<T>(
+    source: { type: 'stage'; stage: number } | { type: 'image'; normalized: string },
+    fn: (dir: string) => Promise<T>,
+  ): Promise<T> {
+    const snapshot =
+      source.type === 'stage'
+        ? (await this.stage(source.stage)).snapshot
+        : await this.mountEnv().image(source.normalized);
+    if (snapshot === undefined) {
+      const dir = join(this.env.mnt, `empty-${randomBytes(6).toString('hex')}`);
+      await mkdir(dir, { recursive: true });
+      try {
+        return await fn(dir);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+    const key = this.activeKey('view');
+    this.env.lease.add('snapshot', key);
+    const mounts = await this.env.sn.view(key, snapshot, { labels: { [OWNER_PID_LABEL]: String(process.pid) } });
+    try {
+      return await this.withMounted(mounts, 'view', fn);
+    } finally {
+      await this.env.sn.remove(key).catch(() => undefined);
+    }
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function isVertex(step: Step): boolean {
+  return step.op === 'run' || step.op === 'copy' || step.op === 'add' || step.op === 'workdir';
+}
+
+function fromName(stage: Stage): string {
+  const b = stage.base;
+  if (b.type === 'scratch') return 'scratch';
+  if (b.type === 'image') return b.normalized;
+  return `stage-${b.stage}`;
+}
