@@ -30,6 +30,11 @@ const plain = (command: AnyCommand): LoadedCommand => ({ command });
 
 export const commands: CommandEntry[] = [
   {
+    name: 'build',
+    describe: 'Build an image from a Dockerfile (the default command: tsbuild -t NAME CONTEXT)',
+    load: async () => ({ command: (await import('./build.js')).buildCommand, raw: true }),
+  },
+  {
     name: 'parse',
     describe: 'Parse a Dockerfile and print its instructions',
     load: async () => {
