@@ -226,10 +226,12 @@ export class TtyRenderer implements ProgressRenderer {
 function cleanLine(line: string): string {
   const cr = line.lastIndexOf('\r');
   const visible = cr >= 0 ? line.slice(cr + 1) : line;
-  return stripVTControlCharacters(visible)
-    .replace(/\t/g, '  ')
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes
-    .replace(/[\x00-\x1f\x7f]/g, '');
+  let out = '';
+  for (const ch of stripVTControlCharacters(visible).replace(/\t/g, '  ')) {
+    const code = ch.charCodeAt(0);
+    if (code >= 0x20 && code !== 0x7f) out += ch;
+  }
+  return out;
 }
 
 function clip(text: string, width: number): string {
