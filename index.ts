@@ -2,6 +2,16 @@
  * tsbuild's programmatic API. Everything a caller may use is exported here;
  * anything else is internal.
  */
+export {
+  type BuildEvent,
+  type BuildEventListener,
+  BuildError,
+  type BuildOptions,
+  type BuildResult,
+  type BuildSecret,
+  build,
+  type StepRef,
+} from './builder/index.js';
 export * from './errors.js';
 export * from './image/index.js';
 export * from './parser/index.js';
