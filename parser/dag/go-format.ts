@@ -5,9 +5,19 @@
 
 /** Go's `strconv.Quote`: double-quoted, with Go escapes for control and non-printable characters. */
 export function goQuote(s: string): string {
+  if (isPlainPrintable(s)) return `"${s}"`;
   let out = '"';
   for (const ch of s) out += escapeRune(ch, '"');
   return `${out}"`;
+}
+
+/** Printable ASCII without `"` or a backslash: quoted as it is. */
+function isPlainPrintable(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
 }
 
 /** Go's `strconv.QuoteRune` of an integer (what `%q` prints for an int field). */
@@ -54,8 +64,21 @@ function isPrint(c: number): boolean {
   return !NON_PRINT.test(String.fromCodePoint(c));
 }
 
+/** Durations already formatted: Dockerfiles repeat a few (`30s`, `5s`), and the formatting works in BigInt. */
+const durations = new Map<number, string>();
+
 /** Go's `time.Duration.String`: `0s`, `500ms`, `1m30s`, `1h0m0s`, `1.5s`. */
 export function goDuration(ns: number): string {
+  let out = durations.get(ns);
+  if (out === undefined) {
+    out = formatDuration(ns);
+    if (durations.size >= 256) durations.clear();
+    durations.set(ns, out);
+  }
+  return out;
+}
+
+function formatDuration(ns: number): string {
   if (ns === 0) return '0s';
   const neg = ns < 0;
   let u = BigInt(Math.abs(Math.trunc(ns)));

@@ -393,7 +393,7 @@ class GraphBuilder {
   }
 
   private toCommand(s: StageInfo, inst: Instruction, range: SourceRange, onbuild: boolean): Command {
-    const cmd: Command = { instruction: inst, range, onbuild };
+    const cmd: Command = { instruction: inst, range, onbuild, copyFrom: undefined, mountFrom: undefined };
     if (inst.kind === 'copy' && inst.from !== undefined) {
       cmd.copyFrom = this.resolveFromRef(inst.from, range, true);
       if (cmd.copyFrom.type === 'stage') addDep(s, cmd.copyFrom.stage, range);
@@ -646,7 +646,13 @@ class GraphBuilder {
         }
         st.runArgs.changed();
         st.steps.push(
-          step('env', base, { pairs, history: emptyHistory(`ENV ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`) }),
+          headed(base, {
+            op: 'env',
+            range: base.range,
+            name: base.name,
+            pairs,
+            history: emptyHistory(`ENV ${pairsText(pairs)}`),
+          }),
         );
         return;
       }
@@ -655,9 +661,12 @@ class GraphBuilder {
         st.config.Labels ??= {};
         for (const [k, v] of pairs) st.config.Labels[k] = v;
         st.steps.push(
-          step('label', base, {
+          headed(base, {
+            op: 'label',
+            range: base.range,
+            name: base.name,
             pairs,
-            history: emptyHistory(`LABEL ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`),
+            history: emptyHistory(`LABEL ${pairsText(pairs)}`),
           }),
         );
         return;
@@ -676,12 +685,15 @@ class GraphBuilder {
         const p = this.expand(st, inst.path.value, cmd.range);
         if (!st.workdirSet) observer?.firstWorkdir?.({ range: cmd.range, path: p });
         st.workdirSet = true;
-        const wd = posix.isAbsolute(p) ? posix.normalize(p) : posix.join('/', st.workdir, p);
+        const wd = resolvePath(st.workdir, p);
         const clean = wd.length > 1 && wd.endsWith('/') ? wd.slice(0, -1) : wd;
         st.workdir = clean;
         st.config.WorkingDir = clean;
         st.steps.push(
-          step('workdir', base, {
+          headed(base, {
+            op: 'workdir',
+            range: base.range,
+            name: base.name,
             path: clean,
             mkdir: clean !== '/',
             user: st.config.User ?? '',
@@ -693,7 +705,9 @@ class GraphBuilder {
       case 'user': {
         const user = this.expand(st, inst.user.value, cmd.range);
         st.config.User = user;
-        st.steps.push(step('user', base, { user, history: emptyHistory(`USER ${user}`) }));
+        st.steps.push(
+          headed(base, { op: 'user', range: base.range, name: base.name, user, history: emptyHistory(`USER ${user}`) }),
+        );
         return;
       }
       case 'volume': {
@@ -706,7 +720,15 @@ class GraphBuilder {
         }
         st.config.Volumes ??= {};
         for (const p of paths) st.config.Volumes[p] = {};
-        st.steps.push(step('volume', base, { paths, history: emptyHistory(`VOLUME [${paths.join(' ')}]`) }));
+        st.steps.push(
+          headed(base, {
+            op: 'volume',
+            range: base.range,
+            name: base.name,
+            paths,
+            history: emptyHistory(`VOLUME [${paths.join(' ')}]`),
+          }),
+        );
         return;
       }
       case 'stopsignal': {
@@ -718,18 +740,26 @@ class GraphBuilder {
           });
         }
         st.config.StopSignal = signal;
-        st.steps.push(step('stopsignal', base, { signal, history: emptyHistory(`STOPSIGNAL ${signal}`) }));
+        st.steps.push(
+          headed(base, {
+            op: 'stopsignal',
+            range: base.range,
+            name: base.name,
+            signal,
+            history: emptyHistory(`STOPSIGNAL ${signal}`),
+          }),
+        );
         return;
       }
       case 'expose': {
         const words: string[] = [];
-        const unmatched = new Set<string>();
+        let unmatched: Set<string> | undefined;
         for (const w of inst.ports) {
           const r = this.expandWordsAt(st, w.value, cmd.range);
-          for (const u of r.unmatched) unmatched.add(u);
-          words.push(...r.values);
+          unmatched = withNames(unmatched, r.unmatched);
+          for (const v of r.values) words.push(v);
         }
-        this.reportUnmatched(st, unmatched, cmd.range);
+        if (unmatched) this.reportUnmatched(st, unmatched, cmd.range);
         observer?.expose?.({ range: cmd.range, ports: words });
         const ports = new Set<string>();
         for (const w of words) {
@@ -744,11 +774,14 @@ class GraphBuilder {
         }
         st.config.ExposedPorts ??= {};
         for (const p of ports) st.config.ExposedPorts[p] = {};
-        const sorted = [...ports].sort();
+        const list = [...ports];
         st.steps.push(
-          step('expose', base, {
-            ports: [...ports],
-            history: emptyHistory(`EXPOSE map[${sorted.map((p) => `${p}:{}`).join(' ')}]`),
+          headed(base, {
+            op: 'expose',
+            range: base.range,
+            name: base.name,
+            ports: list,
+            history: emptyHistory(`EXPOSE map[${portsText(list)}]`),
           }),
         );
         return;
@@ -759,7 +792,15 @@ class GraphBuilder {
         const args = this.commandArgs(st, inst.command, 'CMD', cmd.range);
         st.config.Cmd = args;
         st.config.ArgsEscaped = true;
-        st.steps.push(step('cmd', base, { args, history: emptyHistory(`CMD ${goList(args)}`) }));
+        st.steps.push(
+          headed(base, {
+            op: 'cmd',
+            range: base.range,
+            name: base.name,
+            args,
+            history: emptyHistory(`CMD ${goList(args)}`),
+          }),
+        );
         return;
       }
       case 'entrypoint': {
@@ -770,7 +811,14 @@ class GraphBuilder {
         const resetCmd = st.cmdSet === undefined;
         if (resetCmd) st.config.Cmd = null;
         st.steps.push(
-          step('entrypoint', base, { args, resetCmd, history: emptyHistory(`ENTRYPOINT ${goList(args)}`) }),
+          headed(base, {
+            op: 'entrypoint',
+            range: base.range,
+            name: base.name,
+            args,
+            resetCmd,
+            history: emptyHistory(`ENTRYPOINT ${goList(args)}`),
+          }),
         );
         return;
       }
@@ -779,24 +827,44 @@ class GraphBuilder {
         st.healthcheckSet = cmd.range;
         const hc = healthConfig(inst);
         st.config.Healthcheck = hc;
-        st.steps.push(step('healthcheck', base, { healthcheck: hc, history: emptyHistory(healthHistory(hc)) }));
+        st.steps.push(
+          headed(base, {
+            op: 'healthcheck',
+            range: base.range,
+            name: base.name,
+            healthcheck: hc,
+            history: emptyHistory(healthHistory(hc)),
+          }),
+        );
         return;
       }
       case 'shell':
         st.config.Shell = [...inst.args];
         st.steps.push(
-          step('shell', base, { shell: [...inst.args], history: emptyHistory(`SHELL [${inst.args.join(' ')}]`) }),
+          headed(base, {
+            op: 'shell',
+            range: base.range,
+            name: base.name,
+            shell: [...inst.args],
+            history: emptyHistory(`SHELL [${inst.args.join(' ')}]`),
+          }),
         );
         return;
       case 'onbuild':
         st.onbuild.push(inst.expression);
         st.config.OnBuild = [...(st.config.OnBuild ?? []), inst.expression];
-        st.steps.push(step('onbuild', base, { expression: inst.expression }));
+        st.steps.push(headed(base, { op: 'onbuild', range: base.range, name: base.name, expression: inst.expression }));
         return;
       case 'maintainer':
         st.author = inst.name;
         st.steps.push(
-          step('maintainer', base, { author: inst.name, history: emptyHistory(`MAINTAINER ${inst.name}`) }),
+          headed(base, {
+            op: 'maintainer',
+            range: base.range,
+            name: base.name,
+            author: inst.name,
+            history: emptyHistory(`MAINTAINER ${inst.name}`),
+          }),
         );
         return;
       case 'from':
@@ -808,12 +876,13 @@ class GraphBuilder {
   }
 
   private dispatchArg(st: StageState, inst: ArgInstruction, cmd: Command, base: StepHead): void {
-    // every default sees the values from before the instruction (as BuildKit 20.10 does)
-    const snapshot = st.env.clone();
-    const args: { key: string; value?: string }[] = [];
-    const history: string[] = [];
-    const unmatched = new Set<string>();
-    for (const pair of inst.pairs) {
+    // every default sees the values from before the instruction (as BuildKit 20.10 does): all are expanded
+    // before the first is set
+    const pairs = inst.pairs;
+    const values: (string | undefined)[] = [];
+    const defaults: (string | undefined)[] = [];
+    let unmatched: Set<string> | undefined;
+    for (const pair of pairs) {
       const key = pair.key;
       this.options.observer?.key?.({ range: cmd.range, instruction: 'ARG', key });
       this.usedArgs.add(key);
@@ -822,13 +891,13 @@ class GraphBuilder {
       if (pair.value !== null) {
         if (hasBuildArg) {
           try {
-            expandedDefault = expandWord(pair.value, snapshot.lookup, { escape: this.escape }).value;
+            expandedDefault = expandWord(pair.value, st.env.lookup, { escape: this.escape }).value;
           } catch {
             expandedDefault = pair.value;
           }
         } else {
-          const r = this.expandWith(pair.value, snapshot, cmd.range);
-          for (const u of r.unmatched) unmatched.add(u);
+          const r = this.expandWith(pair.value, st.env, cmd.range);
+          unmatched = withNames(unmatched, r.unmatched);
           expandedDefault = r.value;
         }
       }
@@ -838,14 +907,33 @@ class GraphBuilder {
       else if (this.globalEnv.has(key) && (this.globalDeclared.has(key) || PLATFORM_ARG_NAMES.has(key))) {
         value = this.globalEnv.get(key);
       }
+      values.push(value);
+      defaults.push(expandedDefault);
+    }
+    for (const pair of pairs) st.declared.add(pair.key);
+    // reported against the environment from before the instruction
+    if (unmatched) this.reportUnmatched(st, unmatched, cmd.range);
+    const args: { key: string; value?: string }[] = [];
+    let history = '';
+    for (let i = 0; i < pairs.length; i++) {
+      const key = pairs[i]!.key;
+      const value = values[i];
+      const expandedDefault = defaults[i];
       if (value !== undefined && !NON_ENV_ARGS.has(key)) st.env.set(key, value);
       st.runArgs.add(key, value);
-      st.declared.add(key);
       args.push(value === undefined ? { key } : { key, value });
-      history.push(expandedDefault === undefined ? key : `${key}=${expandedDefault}`);
+      if (i > 0) history += ' ';
+      history += expandedDefault === undefined ? key : `${key}=${expandedDefault}`;
     }
-    this.reportUnmatched(st, unmatched, cmd.range, snapshot);
-    st.steps.push(step('arg', base, { args, history: { createdBy: `ARG ${history.join(' ')}`, emptyLayer: true } }));
+    st.steps.push(
+      headed(base, {
+        op: 'arg',
+        range: base.range,
+        name: base.name,
+        args,
+        history: { createdBy: `ARG ${history}`, emptyLayer: true },
+      }),
+    );
   }
 
   private dispatchRun(st: StageState, inst: RunInstruction, cmd: Command, base: StepHead): RunStep {
@@ -862,9 +950,8 @@ class GraphBuilder {
       args = [...inst.command.args];
     } else {
       let line = inst.command.command;
-      const single = /^<<(-?)(["']?)([^\s"'<>|&;]+)\2$/.exec(line.trim());
-      const heredoc = inst.heredocs[0];
-      if (single && heredoc !== undefined && inst.heredocs.length === 1) {
+      const heredoc = inst.heredocs.length === 1 ? inst.heredocs[0] : undefined;
+      if (heredoc !== undefined && /^<<(-?)(["']?)([^\s"'<>|&;]+)\2$/.test(line.trim())) {
         const data = heredoc.content;
         if (data.startsWith('#!')) {
           const path = posix.join('/dev/pipes', heredoc.name);
@@ -879,10 +966,35 @@ class GraphBuilder {
       shell = st.config.Shell?.length ? st.config.Shell : DEFAULT_SHELL;
       args = [...shell, line];
     }
+    const history = { createdBy: `RUN ${st.runArgs.commandString(args)} # buildkit`, emptyLayer: false };
     // `shell` only for the shell form, in its place among the fields (the graph's JSON keeps this order)
-    const fields: Partial<StepFields<'run'>> = { form: inst.command.form, args };
-    if (shell) fields.shell = [...shell];
-    Object.assign(fields, {
+    if (shell === undefined) {
+      return headed(base, {
+        op: 'run',
+        range: base.range,
+        name: base.name,
+        form: inst.command.form,
+        args,
+        env: st.env.toList(),
+        proxyEnv: this.proxyEnv,
+        argNames: st.runArgs.names(),
+        user: st.config.User ?? '',
+        workdir: st.workdir,
+        mounts,
+        network: inst.network ?? 'default',
+        security: inst.security ?? 'sandbox',
+        heredocs: inst.heredocs,
+        files,
+        history,
+      });
+    }
+    return headed(base, {
+      op: 'run',
+      range: base.range,
+      name: base.name,
+      form: inst.command.form,
+      args,
+      shell: [...shell],
       env: st.env.toList(),
       proxyEnv: this.proxyEnv,
       argNames: st.runArgs.names(),
@@ -893,9 +1005,8 @@ class GraphBuilder {
       security: inst.security ?? 'sandbox',
       heredocs: inst.heredocs,
       files,
-      history: { createdBy: `RUN ${st.runArgs.commandString(args)} # buildkit`, emptyLayer: false },
+      history,
     });
-    return step('run', base, fields as StepFields<'run'>);
   }
 
   /** A mount whose options hold `$`: each value expanded (as BuildKit does), then the list parsed again. */
@@ -913,7 +1024,7 @@ class GraphBuilder {
     const ex = (v: string | undefined): string | undefined => v;
     const targetOf = (t: string | undefined): string => {
       const raw = ex(t) ?? '';
-      const target = posix.isAbsolute(raw) ? posix.normalize(raw) : posix.join('/', st.workdir, raw);
+      const target = resolvePath(st.workdir, raw);
       if (target === '/' || raw === '') {
         throw new BuildGraphError('TSB_DOCKERFILE_MOUNT', `invalid mount target "${target}"`, {
           file: this.file,
@@ -927,7 +1038,7 @@ class GraphBuilder {
         const out: StepMount = {
           type: 'bind',
           target: targetOf(m.target),
-          source: posix.join('/', ex(m.source) ?? ''),
+          source: rootPath(ex(m.source)),
           readwrite: !m.readonly,
         };
         if (from) out.from = from;
@@ -939,7 +1050,7 @@ class GraphBuilder {
           target: targetOf(m.target),
           id: ex(m.id) || (ex(m.target) ?? ''),
           sharing: m.sharing ?? 'shared',
-          source: posix.join('/', ex(m.source) ?? ''),
+          source: rootPath(ex(m.source)),
           mode: m.mode ?? 0o755,
           uid: m.uid ?? 0,
           gid: m.gid ?? 0,
@@ -1013,7 +1124,10 @@ class GraphBuilder {
       sources.push({ type: 'heredoc', name: h.name, content });
     }
     const dest = this.expand(st, inst.dest.value, cmd.range);
-    const copy: CopyStep = step(inst.kind, base, {
+    const copy: CopyStep = headed(base, {
+      op: inst.kind,
+      range: base.range,
+      name: base.name,
       sources,
       dest,
       destPath: resolveDest(st.workdir, dest),
@@ -1053,12 +1167,11 @@ class GraphBuilder {
       }
     }
     if (sources.length === 0) fail('TSB_DOCKERFILE_COPY', `${inst.kind.toUpperCase()} requires at least two arguments`);
-    const parts = [isAdd ? 'ADD' : 'COPY'];
-    if (inst.parents) parts.push('--parents');
-    for (const s of sources) if (s.type !== 'heredoc') parts.push(s.type === 'path' ? s.path : s.url);
-    for (const s of sources) if (s.type === 'heredoc') parts.push(`<<${s.name}`);
-    parts.push(dest);
-    copy.history = { createdBy: `${parts.join(' ')} # buildkit`, emptyLayer: false };
+    let createdBy = isAdd ? 'ADD' : 'COPY';
+    if (inst.parents) createdBy += ' --parents';
+    for (const s of sources) if (s.type !== 'heredoc') createdBy += ` ${s.type === 'path' ? s.path : s.url}`;
+    for (const s of sources) if (s.type === 'heredoc') createdBy += ` <<${s.name}`;
+    copy.history = { createdBy: `${createdBy} ${dest} # buildkit`, emptyLayer: false };
     return copy;
   }
 
@@ -1074,6 +1187,7 @@ class GraphBuilder {
 
   /** Expands one word in the stage's environment and reports its unset variables. */
   private expand(st: StageState, word: string, range: SourceRange): string {
+    if (isPlainWord(word, this.escape)) return word;
     const r = this.expandWith(word, st.env, range);
     this.reportUnmatched(st, r.unmatched, range);
     return r.value;
@@ -1148,19 +1262,70 @@ class GraphBuilder {
 
 /** The fields every step has after `op`: its range, its progress name and, for ONBUILD triggers, `onbuild`. */
 type StepHead = { range: SourceRange; name: string; onbuild?: boolean };
-type StepOf<Op extends Step['op']> = Extract<Step, { op: Op }>;
-type StepFields<Op extends Step['op']> = Omit<StepOf<Op>, 'op' | keyof StepHead>;
 
-/**
- * A step: `op`, the head, then the op's fields, in the order the graph's JSON shows them.
- * (Built with `Object.assign`: object spread in the middle of a literal is many times slower in V8.)
- */
+/** The history entry of a step that makes no layer. */
 function emptyHistory(createdBy: string): HistoryEntry {
   return { createdBy, emptyLayer: true };
 }
 
-function step<Op extends Step['op']>(op: Op, head: StepHead, fields: StepFields<Op>): StepOf<Op> {
-  return Object.assign({ op }, head, fields) as StepOf<Op>;
+/**
+ * A step built as one object literal (`op`, `range`, `name`, then its fields: the order the graph's JSON
+ * shows), with `onbuild` put in after `name` for ONBUILD triggers. A literal with every field is one
+ * allocation of the right size; building it up field by field is many times slower in V8.
+ */
+function headed<S extends Step>(head: StepHead, step: S): S {
+  if (!head.onbuild) return step;
+  const out: Record<string, unknown> = { op: step.op, range: step.range, name: step.name, onbuild: true };
+  for (const [k, v] of Object.entries(step)) if (!(k in out)) out[k] = v;
+  return out as S;
+}
+
+/** True when `word` has nothing to expand or unquote: no `$`, no quote and no escape character. */
+function isPlainWord(word: string, escapeChar: string): boolean {
+  const esc = escapeChar.charCodeAt(0);
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (c === 36 || c === 39 || c === 34 || c === esc) return false;
+  }
+  return true;
+}
+
+/** `into` with `names` added; a new set only when there are names to add. */
+function withNames(into: Set<string> | undefined, names: ReadonlySet<string>): Set<string> | undefined {
+  if (names.size === 0) return into;
+  const out = into ?? new Set<string>();
+  for (const n of names) out.add(n);
+  return out;
+}
+
+/** `p:{} p:{}` of EXPOSE history: the ports sorted (Go prints a map's keys sorted). */
+function portsText(ports: string[]): string {
+  if (ports.length > 16)
+    return [...ports]
+      .sort()
+      .map((p) => `${p}:{}`)
+      .join(' ');
+  const sorted = [...ports];
+  // insertion sort (the order of `sort()`) for a few ports: no temporary arrays
+  for (let i = 1; i < sorted.length; i++) {
+    const p = sorted[i]!;
+    let j = i - 1;
+    for (; j >= 0 && sorted[j]! > p; j--) sorted[j + 1] = sorted[j]!;
+    sorted[j + 1] = p;
+  }
+  let out = '';
+  for (let i = 0; i < sorted.length; i++) out += i === 0 ? `${sorted[i]}:{}` : ` ${sorted[i]}:{}`;
+  return out;
+}
+
+/** `k=v k=v` of expanded pairs (ENV and LABEL history). */
+function pairsText(pairs: [string, string][]): string {
+  let out = '';
+  for (let i = 0; i < pairs.length; i++) {
+    const [k, v] = pairs[i]!;
+    out += i === 0 ? `${k}=${v}` : ` ${k}=${v}`;
+  }
+  return out;
 }
 
 /** Splits a mount option list on commas outside double quotes, removing the quotes (CSV). */
@@ -1297,9 +1462,46 @@ export function resolveDest(workdir: string, dest: string): string {
   let p = dest;
   if (p === '' || p === '.') p = './';
   const keepSlash = p.endsWith('/') || p.endsWith('/.');
-  let out = posix.isAbsolute(p) ? posix.normalize(p) : posix.join('/', workdir, p);
+  // a trailing `/` is put back below: resolving without it takes the quick path for clean paths
+  let out = resolvePath(workdir, p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p);
   if (out.length > 1 && out.endsWith('/')) out = out.slice(0, -1);
   return keepSlash && out !== '/' ? `${out}/` : out;
+}
+
+/**
+ * `p` against the directory `dir`: normalized when absolute, else joined to `dir` (`posix.join('/', dir, p)`).
+ * Clean paths (no empty, `.` or `..` segment, no trailing `/`) are joined as they are, without `posix`.
+ */
+function resolvePath(dir: string, p: string): string {
+  if (isCleanPath(p)) {
+    if (p.charCodeAt(0) === 47) return p;
+    if (dir === '/') return `/${p}`;
+    if (dir.charCodeAt(0) === 47 && isCleanPath(dir)) return `${dir}/${p}`;
+  }
+  return posix.isAbsolute(p) ? posix.normalize(p) : posix.join('/', dir, p);
+}
+
+/** `posix.join('/', p)`. */
+function rootPath(p: string | undefined): string {
+  return p === undefined || p === '' ? '/' : resolvePath('/', p);
+}
+
+/** True for a path that `posix.normalize` leaves as it is and that has no trailing `/` (or is `/`). */
+function isCleanPath(s: string): boolean {
+  const n = s.length;
+  if (n === 0) return false;
+  if (n === 1) return s.charCodeAt(0) !== 46;
+  if (s.charCodeAt(n - 1) === 47) return false;
+  let start = 0;
+  for (let i = 0; i <= n; i++) {
+    if (i < n && s.charCodeAt(i) !== 47) continue;
+    const len = i - start;
+    if (len === 0 && i > 0) return false;
+    if (len === 1 && s.charCodeAt(start) === 46) return false;
+    if (len === 2 && s.charCodeAt(start) === 46 && s.charCodeAt(start + 1) === 46) return false;
+    start = i + 1;
+  }
+  return true;
 }
 
 const SYMBOLIC_MODE = /^(?:[ugoa]*(?:[-+=](?:[rwxXst]*|[ugo]))+)(?:,[ugoa]*(?:[-+=](?:[rwxXst]*|[ugo]))+)*$/;

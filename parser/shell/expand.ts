@@ -64,7 +64,7 @@ export function expandWord(word: string, env: EnvSource, options: ExpandOptions 
   }
   const scanner = new WordScanner(word, env, escapeChar, options.skipUnset === true, null);
   const value = scanner.run();
-  return { value, matched: scanner.matched, unmatched: scanner.unmatched };
+  return { value, matched: scanner.matched ?? NO_NAMES, unmatched: scanner.unmatched ?? NO_NAMES };
 }
 
 /**
@@ -81,7 +81,12 @@ export function expandWords(word: string, env: EnvSource, options: ExpandOptions
   }
   const scanner = new WordScanner(word, env, escapeChar, options.skipUnset === true, words);
   const value = scanner.run();
-  return { value, values: words.finish(), matched: scanner.matched, unmatched: scanner.unmatched };
+  return {
+    value,
+    values: words.finish(),
+    matched: scanner.matched ?? NO_NAMES,
+    unmatched: scanner.unmatched ?? NO_NAMES,
+  };
 }
 
 /** BuildKit's word accumulator: splits on white space, except in text added raw (quoted or escaped). */
@@ -128,8 +133,10 @@ class WordSplitter {
 }
 
 class WordScanner {
-  readonly matched = new Set<string>();
-  readonly unmatched = new Set<string>();
+  /** Names referenced that were set; made on the first one (most words reference few or none). */
+  matched: Set<string> | undefined;
+  /** Names referenced that were not set; made on the first one. */
+  unmatched: Set<string> | undefined;
   private readonly src: string;
   private readonly end: number;
   private readonly lookup: (name: string) => string | undefined;
@@ -175,8 +182,13 @@ class WordScanner {
 
   private getEnv(name: string): string | undefined {
     const value = this.lookup(name);
-    if (value === undefined) this.unmatched.add(name);
-    else this.matched.add(name);
+    if (value === undefined) {
+      this.unmatched ??= new Set();
+      this.unmatched.add(name);
+    } else {
+      this.matched ??= new Set();
+      this.matched.add(name);
+    }
     return value;
   }
 
