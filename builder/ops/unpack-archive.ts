@@ -64,12 +64,25 @@ function decompress(file: string, compression: Compression, what: string): Decom
     let stopped = false;
     const exit = new Promise<void>((done, fail) => {
       child.on('error', (err) => {
-        const hint = (err as NodeJS.ErrnoException).code === 'ENOENT' ? ` (install ${cmd}: apt-get install -y ${cmd === 'xz' ? 'xz-utils' : 'bzip2'})` : '';
-        fail(new CopyError('TSB_COPY_ARCHIVE', `cannot run ${cmd} to unpack ${what}: ${err.message}${hint}`, { cause: err }));
+        const hint =
+          (err as NodeJS.ErrnoException).code === 'ENOENT'
+            ? ` (install ${cmd}: apt-get install -y ${cmd === 'xz' ? 'xz-utils' : 'bzip2'})`
+            : '';
+        fail(
+          new CopyError('TSB_COPY_ARCHIVE', `cannot run ${cmd} to unpack ${what}: ${err.message}${hint}`, {
+            cause: err,
+          }),
+        );
       });
       child.on('close', (code, sig) => {
         if (code === 0 || stopped) done();
-        else fail(new CopyError('TSB_COPY_ARCHIVE', `unpacking ${what}: ${cmd} failed: ${stderr.trim() || `exit ${code ?? sig}`}`));
+        else
+          fail(
+            new CopyError(
+              'TSB_COPY_ARCHIVE',
+              `unpacking ${what}: ${cmd} failed: ${stderr.trim() || `exit ${code ?? sig}`}`,
+            ),
+          );
       });
     });
     exit.catch(() => undefined);
@@ -245,7 +258,7 @@ export async function unpackArchive(
         continue;
       }
       const base = parts[parts.length - 1] as string;
-      const parent = mkdirAllInRoot(destRoot, `/${parts.slice(0, -1).join('/')}`, o.ownership ? { uid: 0, gid: 0 } : {});
+      const parent = entryParent(destRoot, `/${parts.slice(0, -1).join('/')}`, o, h.name);
       const inner = parent === '/' ? `/${base}` : `${parent}/${base}`;
       const host = hostPath(destRoot, inner);
       const image = imageOf(inner);
@@ -276,10 +289,24 @@ export async function unpackArchive(
           }
           case 'file':
           case 'contiguous-file': {
-            const fd = openSync(host, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+            const fd = openSync(
+              host,
+              constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+              0o600,
+            );
             try {
-              for await (const chunk of entry) {
-                const buf = chunk as Buffer;
+              const chunks = entry[Symbol.asyncIterator]();
+              for (;;) {
+                let next: IteratorResult<Buffer>;
+                try {
+                  next = await chunks.next();
+                } catch (err) {
+                  throw new CopyError('TSB_COPY_ARCHIVE', `unpacking ${o.name}: ${(err as Error).message}`, {
+                    cause: err,
+                  });
+                }
+                if (next.done) break;
+                const buf = next.value;
                 let off = 0;
                 while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
                 bytes += buf.length;
@@ -342,7 +369,7 @@ export async function unpackArchive(
       } catch (err) {
         fail(err instanceof CopyError ? err : ioError('unpack', image, err));
       }
-      files++;
+      if (!isDirEntry) files++;
     }
     await d.finished();
   } catch (err) {
@@ -359,4 +386,22 @@ export async function unpackArchive(
     utimesSync(dir.host, dir.mtime, dir.mtime);
   }
   return { files, bytes };
+}
+
+/**
+ * The directory an entry goes into, as moby's untar finds it: a parent that is
+ * missing is made (0755, root's); one that exists, or is a symlink, is used as
+ * it resolves (inside the destination), and it must then be a directory.
+ */
+function entryParent(destRoot: string, parent: string, o: UnpackOptions, name: string): string {
+  const lexical = resolveImagePath(destRoot, parent, { followFinal: false });
+  const st = lstatSync(hostPath(destRoot, lexical), { throwIfNoEntry: false });
+  if (!st) return mkdirAllInRoot(destRoot, lexical, o.ownership ? { uid: 0, gid: 0 } : {});
+  const real = st.isSymbolicLink() ? resolveImagePath(destRoot, lexical) : lexical;
+  const rst = real === lexical ? st : lstatSync(hostPath(destRoot, real), { throwIfNoEntry: false });
+  if (!rst?.isDirectory()) {
+    const why = rst ? 'not a directory' : 'no such file or directory';
+    throw new CopyError('TSB_COPY_ARCHIVE', `unpacking ${o.name}: open /${entryParts(name).join('/')}: ${why}`);
+  }
+  return real;
 }

@@ -1,0 +1,235 @@
+import { execFileSync } from 'node:child_process';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { pack } from 'tar-stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { detectArchive, detectCompression, isTarHeader } from '../../../../builder/ops/unpack-archive.js';
+import { copyFromContext, listTree, mode, type Sandbox, sandbox } from './helpers.js';
+
+let sb: Sandbox;
+const T = 1_500_000_000;
+
+interface E {
+  name: string;
+  type?: 'file' | 'directory' | 'symlink' | 'link' | 'fifo';
+  body?: string;
+  linkname?: string;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+async function tarOf(entries: E[]): Promise<Buffer> {
+  const p = pack();
+  for (const e of entries) {
+    const type = e.type ?? 'file';
+    p.entry(
+      {
+        name: e.name,
+        type,
+        mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644),
+        mtime: new Date(T * 1000),
+        uid: e.uid ?? 0,
+        gid: e.gid ?? 0,
+        linkname: e.linkname,
+      },
+      type === 'file' ? (e.body ?? '') : undefined,
+    );
+  }
+  p.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of p) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+const sample: E[] = [
+  { name: './', type: 'directory', mode: 0o700 },
+  { name: './sub/', type: 'directory', mode: 0o750, uid: 1234, gid: 5678 },
+  { name: './sub/a', body: 'A', mode: 0o640, uid: 1234, gid: 5678 },
+  { name: './b', body: 'BB', mode: 0o4755 },
+  { name: './abs', type: 'symlink', linkname: '/etc' },
+  { name: './hard', type: 'link', linkname: './b' },
+];
+
+function compress(tar: Buffer, how: 'gzip' | 'bzip2' | 'xz'): Buffer {
+  if (how === 'gzip') return gzipSync(tar);
+  return execFileSync(how, ['-c'], { input: tar, maxBuffer: 1 << 26 });
+}
+
+async function add(names: string[], dest: string, unpack = true) {
+  return copyFromContext(sb, names, dest, { unpack, instruction: unpack ? 'ADD' : 'COPY' });
+}
+
+beforeEach(() => {
+  sb = sandbox();
+});
+afterEach(() => sb.cleanup());
+
+describe('ADD unpacks local archives', () => {
+  for (const how of ['none', 'gzip', 'bzip2', 'xz'] as const) {
+    it(`unpacks a ${how === 'none' ? 'plain' : how} tar into the destination`, async () => {
+      const tar = await tarOf(sample);
+      writeFileSync(join(sb.ctx, 'a.bin'), how === 'none' ? tar : compress(tar, how));
+      expect(await detectArchive(join(sb.ctx, 'a.bin'))).toBe(how);
+      const r = await add(['a.bin'], '/t/');
+      expect(listTree(join(sb.root, 't'))).toEqual([
+        'abs l /etc',
+        'b f 4755 BB',
+        'hard f 4755 BB',
+        'sub d 0750',
+        'sub/a f 0640 A',
+      ]);
+      // The destination is made by ADD (0755); the archive's `./` does not change it.
+      expect(mode(join(sb.root, 't'))).toBe(0o755);
+      expect(lstatSync(join(sb.root, 't/b')).ino).toBe(lstatSync(join(sb.root, 't/hard')).ino);
+      expect(lstatSync(join(sb.root, 't/sub')).mtimeMs).toBe(T * 1000);
+      expect(lstatSync(join(sb.root, 't/sub/a')).mtimeMs).toBe(T * 1000);
+      expect(r.files).toBe(4);
+    });
+  }
+
+  it('a destination without a slash becomes the directory it unpacks into', async () => {
+    writeFileSync(join(sb.ctx, 'a.tgz'), gzipSync(await tarOf(sample)));
+    await add(['a.tgz'], '/newdir');
+    expect(lstatSync(join(sb.root, 'newdir')).isDirectory()).toBe(true);
+    expect(readFileSync(join(sb.root, 'newdir/sub/a'), 'utf8')).toBe('A');
+  });
+
+  it('non-archives are copied as files, compressed or not', async () => {
+    writeFileSync(join(sb.ctx, 'hello.gz'), gzipSync('hello, not a tar'));
+    writeFileSync(join(sb.ctx, 'plain.txt'), 'text');
+    writeFileSync(join(sb.ctx, 'empty'), '');
+    writeFileSync(join(sb.ctx, 'zeros.tar'), Buffer.alloc(2048));
+    await add(['hello.gz', 'plain.txt', 'empty', 'zeros.tar'], '/f/');
+    expect(readdirSync(join(sb.root, 'f')).sort()).toEqual(['empty', 'hello.gz', 'plain.txt', 'zeros.tar']);
+    expect(readFileSync(join(sb.root, 'f/hello.gz'))).toEqual(readFileSync(join(sb.ctx, 'hello.gz')));
+  });
+
+  it('COPY never unpacks', async () => {
+    writeFileSync(join(sb.ctx, 'a.tar'), await tarOf(sample));
+    await add(['a.tar'], '/c/', false);
+    expect(readdirSync(join(sb.root, 'c'))).toEqual(['a.tar']);
+  });
+
+  it('merges into existing directories and replaces other things', async () => {
+    mkdirSync(join(sb.root, 't/sub'), { recursive: true });
+    writeFileSync(join(sb.root, 't/sub/keep'), 'k');
+    mkdirSync(join(sb.root, 't/b/nested'), { recursive: true });
+    writeFileSync(join(sb.ctx, 'a.tar'), await tarOf(sample));
+    await add(['a.tar'], '/t');
+    expect(readFileSync(join(sb.root, 't/sub/keep'), 'utf8')).toBe('k');
+    expect(readFileSync(join(sb.root, 't/b'), 'utf8')).toBe('BB');
+    expect(mode(join(sb.root, 't/sub'))).toBe(0o750);
+  });
+
+  it('whiteout files are ordinary files; AUFS metadata at the top is skipped', async () => {
+    writeFileSync(
+      join(sb.ctx, 'w.tar'),
+      await tarOf([
+        { name: '.wh.foo', body: 'w' },
+        { name: '.wh..wh.plnk/1', body: 'x' },
+      ]),
+    );
+    writeFileSync(join(sb.root, 'foo'), 'keep');
+    await add(['w.tar'], '/');
+    expect(readFileSync(join(sb.root, '.wh.foo'), 'utf8')).toBe('w');
+    expect(readFileSync(join(sb.root, 'foo'), 'utf8')).toBe('keep');
+    expect(readdirSync(sb.root)).not.toContain('.wh..wh.plnk');
+  });
+
+  it('a corrupt compressed archive fails with TSB_COPY_ARCHIVE', async () => {
+    const good = gzipSync(await tarOf([{ name: 'big', body: 'x'.repeat(100_000) }]));
+    const bad = Buffer.concat([good.subarray(0, 200), Buffer.alloc(200, 7)]);
+    writeFileSync(join(sb.ctx, 'bad.tgz'), bad);
+    const xzBad = compress(await tarOf([{ name: 'big', body: 'y'.repeat(100_000) }]), 'xz');
+    writeFileSync(join(sb.ctx, 'bad.txz'), Buffer.concat([xzBad.subarray(0, 100), Buffer.alloc(100, 3)]));
+    await expect(add(['bad.tgz'], '/x/')).rejects.toMatchObject({ code: 'TSB_COPY_ARCHIVE' });
+    await expect(add(['bad.txz'], '/y/')).rejects.toMatchObject({ code: 'TSB_COPY_ARCHIVE' });
+  });
+});
+
+describe('ADD unpacks hostile archives inside the destination', () => {
+  it('absolute symlinks, .. and climbing relative symlinks stay inside the destination', async () => {
+    writeFileSync(
+      join(sb.ctx, 'evil.tar'),
+      await tarOf([
+        { name: 'abslink', type: 'symlink', linkname: '/etc' },
+        { name: 'abslink/pwned', body: 'x' },
+        { name: '../up', body: 'y' },
+        { name: '../../../../abs-up', body: 'y2' },
+        { name: 'reldir', type: 'symlink', linkname: '../../../../outside' },
+        { name: 'reldir/pwned2', body: 'z' },
+        { name: 'hostlink', type: 'symlink', linkname: sb.outside },
+        { name: 'hostlink/pwned3', body: 'w' },
+        { name: 'hl', type: 'link', linkname: '../../../../../up' },
+      ]),
+    );
+    mkdirSync(join(sb.root, 't/etc'), { recursive: true });
+    mkdirSync(join(sb.root, 't/outside'), { recursive: true });
+    mkdirSync(join(sb.root, 't', sb.outside), { recursive: true });
+    await add(['evil.tar'], '/t/');
+    expect(readdirSync(sb.outside)).toEqual([]);
+    expect(readdirSync(sb.root)).toEqual(['t']);
+    expect(readFileSync(join(sb.root, 't/etc/pwned'), 'utf8')).toBe('x');
+    expect(readFileSync(join(sb.root, 't/up'), 'utf8')).toBe('y');
+    expect(readFileSync(join(sb.root, 't/abs-up'), 'utf8')).toBe('y2');
+    expect(readFileSync(join(sb.root, 't/outside/pwned2'), 'utf8')).toBe('z');
+    expect(readFileSync(join(sb.root, 't', sb.outside, 'pwned3'), 'utf8')).toBe('w');
+    expect(lstatSync(join(sb.root, 't/hl')).ino).toBe(lstatSync(join(sb.root, 't/up')).ino);
+    expect(readlinkSync(join(sb.root, 't/abslink'))).toBe('/etc');
+  });
+
+  it('an entry never writes through an existing symlink of the image', async () => {
+    writeFileSync(join(sb.outside, 'victim'), 'safe');
+    mkdirSync(join(sb.root, 't'));
+    symlinkTo(join(sb.outside, 'victim'), join(sb.root, 't/f'));
+    writeFileSync(join(sb.ctx, 'a.tar'), await tarOf([{ name: 'f', body: 'evil' }]));
+    await add(['a.tar'], '/t/');
+    expect(readFileSync(join(sb.outside, 'victim'), 'utf8')).toBe('safe');
+    expect(readFileSync(join(sb.root, 't/f'), 'utf8')).toBe('evil');
+  });
+
+  it('an entry below a symlink to a missing directory fails, as moby untar', async () => {
+    writeFileSync(
+      join(sb.ctx, 'a.tar'),
+      await tarOf([
+        { name: 'abslink', type: 'symlink', linkname: '/etc' },
+        { name: 'abslink/pwned', body: 'x' },
+      ]),
+    );
+    await expect(add(['a.tar'], '/t/')).rejects.toMatchObject({
+      code: 'TSB_COPY_ARCHIVE',
+      message: 'unpacking a.tar: open /abslink/pwned: no such file or directory',
+    });
+    expect(readdirSync(join(sb.root, 't'))).toEqual(['abslink']);
+  });
+
+  it('a hardlink to a missing target fails', async () => {
+    writeFileSync(join(sb.ctx, 'a.tar'), await tarOf([{ name: 'h', type: 'link', linkname: 'missing' }]));
+    await expect(add(['a.tar'], '/t/')).rejects.toMatchObject({ code: 'TSB_COPY_ARCHIVE' });
+  });
+});
+
+describe('archive detection', () => {
+  it('detects compression by magic bytes', () => {
+    expect(detectCompression(Buffer.from([0x1f, 0x8b, 0x08, 0]))).toBe('gzip');
+    expect(detectCompression(Buffer.from('BZh91AY'))).toBe('bzip2');
+    expect(detectCompression(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))).toBe('xz');
+    expect(detectCompression(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))).toBe('zstd');
+    expect(detectCompression(Buffer.from('plain'))).toBe('none');
+  });
+
+  it('accepts a header only with a valid checksum', async () => {
+    const tar = await tarOf([{ name: 'x', body: 'x' }]);
+    expect(isTarHeader(tar.subarray(0, 512))).toBe(true);
+    const broken = Buffer.from(tar.subarray(0, 512));
+    broken[0] = 0x41;
+    expect(isTarHeader(broken)).toBe(false);
+    expect(isTarHeader(Buffer.alloc(512))).toBe(false);
+  });
+});
+
+function symlinkTo(target: string, path: string): void {
+  execFileSync('ln', ['-s', target, path]);
+}
