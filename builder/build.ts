@@ -73,12 +73,6 @@ export async function build(options: BuildOptions, onEvent?: BuildEventListener)
     warnings.push(w.message);
     emit({ type: 'warning', message: w.message, code: w.code, file, range: w.range, time: Date.now() });
   }
-  if (graph.buildArgs.unused.length > 0) {
-    const message = `one or more build-args [${graph.buildArgs.unused.join(' ')}] were not consumed`;
-    warnings.push(message);
-    emit({ type: 'warning', message, code: 'TSB_BUILD_UNUSED_ARG', time: Date.now() });
-  }
-
   const ignore = await loadDockerignore({ context: loaded.context, dockerfile: loaded.path });
   const context = new BuildContext(loaded.context, { ignore: ignore.matcher });
   const sn = await store.snapshotter();

@@ -69,7 +69,7 @@ export class Solver {
   private readonly stages = new Map<number, Promise<FsState>>();
   private readonly refs = new Map<Step | Stage, StepRef>();
   private vertex = 0;
-  private seq = 0;
+  private readonly id = randomBytes(8).toString('hex');
   steps = 0;
   cachedSteps = 0;
 
@@ -230,7 +230,8 @@ export class Solver {
           this.emit({ type: 'cache-miss', step: ref, reason: explainMiss(env.cache, state.key, step.op, inputs) });
         }
       }
-      const flightKey = `${env.store.root}\0${key}${useCache ? '' : `\0${this.seq++}`}`;
+      // Without the cache, identical steps of this build still run once, but never share with other builds.
+      const flightKey = `${env.store.root}\0${key}${useCache ? '' : `\0${this.id}`}`;
       let flight = inflight.get(flightKey);
       const own = !flight;
       if (!flight) {

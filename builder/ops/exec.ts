@@ -51,6 +51,8 @@ export async function execRun(step: RunStep, o: ExecOptions): Promise<void> {
     hostname: BUILD_HOSTNAME,
     network: step.network === 'none' ? 'none' : 'host',
     mounts: o.mounts,
+    // A cancelled build kills the step at once, as BuildKit does.
+    stopTimeout: 0,
   };
   const tail: string[] = [];
   const container = o.runtime.start(spec, { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' }, o.signal);
