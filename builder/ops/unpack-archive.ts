@@ -299,7 +299,7 @@ export async function unpackArchive(
               for (;;) {
                 let next: IteratorResult<Buffer>;
                 try {
-                  next = await chunks.next();
+                  next = (await chunks.next()) as IteratorResult<Buffer>;
                 } catch (err) {
                   throw new CopyError('TSB_COPY_ARCHIVE', `unpacking ${o.name}: ${(err as Error).message}`, {
                     cause: err,

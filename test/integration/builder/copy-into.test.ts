@@ -51,18 +51,17 @@ async function tarOf(
   const p = pack();
   for (const e of entries) {
     const type = e.type ?? 'file';
-    p.entry(
-      {
-        name: e.name,
-        type,
-        mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644),
-        uid: e.uid ?? 0,
-        gid: e.gid ?? 0,
-        linkname: e.linkname,
-        mtime: new Date(1e12),
-      },
-      type === 'file' ? (e.body ?? '') : undefined,
-    );
+    const header = {
+      name: e.name,
+      type,
+      mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644),
+      uid: e.uid ?? 0,
+      gid: e.gid ?? 0,
+      linkname: e.linkname,
+      mtime: new Date(1e12),
+    };
+    if (type === 'file') p.entry(header, e.body ?? '');
+    else p.entry(header);
   }
   p.finalize();
   const chunks: Buffer[] = [];

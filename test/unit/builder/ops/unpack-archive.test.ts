@@ -24,18 +24,17 @@ async function tarOf(entries: E[]): Promise<Buffer> {
   const p = pack();
   for (const e of entries) {
     const type = e.type ?? 'file';
-    p.entry(
-      {
-        name: e.name,
-        type,
-        mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644),
-        mtime: new Date(T * 1000),
-        uid: e.uid ?? 0,
-        gid: e.gid ?? 0,
-        linkname: e.linkname,
-      },
-      type === 'file' ? (e.body ?? '') : undefined,
-    );
+    const header = {
+      name: e.name,
+      type,
+      mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644),
+      mtime: new Date(T * 1000),
+      uid: e.uid ?? 0,
+      gid: e.gid ?? 0,
+      linkname: e.linkname,
+    };
+    if (type === 'file') p.entry(header, e.body ?? '');
+    else p.entry(header);
   }
   p.finalize();
   const chunks: Buffer[] = [];
