@@ -22,6 +22,8 @@ export interface TreeEntry {
   size: number;
   /** sha256 of a file's content. */
   digest?: string;
+  /** The content of a small text file (up to 2 KiB), shown when contents differ. */
+  text?: string;
   /** A symlink's target, or a dangling hardlink's. */
   link?: string;
   /** `major,minor` of a device. */
@@ -49,6 +51,14 @@ const TYPES: Record<string, EntryType> = {
   fifo: 'fifo',
 };
 
+const TEXT_LIMIT = 2048;
+
+function textOf(data: Buffer): string | undefined {
+  const text = data.toString('utf8');
+  // Only printable text (with tabs and newlines) is worth showing.
+  return /^[\t\n\r\x20-\x7e\u00a0-\uffff]*$/.test(text) && !text.includes('\ufffd') ? text : undefined;
+}
+
 /** Reads a plain tar stream into a tree (the root entry, if any, is left out). */
 export async function treeFromTar(input: Readable): Promise<Tree> {
   const tree: Tree = new Map();
@@ -57,13 +67,24 @@ export async function treeFromTar(input: Readable): Promise<Tree> {
     ex.on('entry', (header, body, next) => {
       const path = normalizeTarPath(header.name);
       const hash = createHash('sha256');
+      const head: Buffer[] = [];
+      let seen = 0;
       body.on('data', (chunk: unknown) => {
-        hash.update(chunk as Buffer);
+        const c = chunk as Buffer;
+        hash.update(c);
+        if (seen <= TEXT_LIMIT) head.push(c);
+        seen += c.length;
       });
       body.on('error', reject);
       body.on('end', () => {
         if (path !== '') {
-          addEntry(tree, path, header, hash.digest('hex'));
+          addEntry(
+            tree,
+            path,
+            header,
+            hash.digest('hex'),
+            seen <= TEXT_LIMIT ? textOf(Buffer.concat(head)) : undefined,
+          );
         }
         next();
       });
@@ -88,7 +109,7 @@ interface HeaderLike {
   devminor?: number | null;
 }
 
-function addEntry(tree: Tree, path: string, h: HeaderLike, digest: string): void {
+function addEntry(tree: Tree, path: string, h: HeaderLike, digest: string, text: string | undefined): void {
   // A path written again replaces the earlier entry and everything below it.
   const old = tree.get(path);
   if (old?.type === 'dir' && h.type !== 'directory') removeSubtree(tree, path);
@@ -106,7 +127,10 @@ function addEntry(tree: Tree, path: string, h: HeaderLike, digest: string): void
   const type = TYPES[h.type ?? 'file'];
   if (type === undefined) throw new Error(`unexpected tar entry type ${h.type} at ${path}`);
   const entry: TreeEntry = { type, ...base, size: type === 'file' ? (h.size ?? 0) : 0, inode: path };
-  if (type === 'file') entry.digest = digest;
+  if (type === 'file') {
+    entry.digest = digest;
+    if (text !== undefined) entry.text = text;
+  }
   if (type === 'symlink') entry.link = h.linkname ?? '';
   if (type === 'char' || type === 'block') entry.device = `${h.devmajor ?? 0},${h.devminor ?? 0}`;
   tree.set(path, entry);
@@ -162,7 +186,12 @@ export function diffTrees(a: Tree, b: Tree, labels: [string, string] = ['docker'
     else {
       const la = formatEntry(p, ea, ga);
       const lb = formatEntry(p, eb, gb);
-      if (la !== lb) out.push(`${p}: ${labels[0]} "${la}" vs ${labels[1]} "${lb}"`);
+      if (la === lb) continue;
+      let line = `${p}: ${labels[0]} "${la}" vs ${labels[1]} "${lb}"`;
+      if (ea.digest !== eb.digest && ea.text !== undefined && eb.text !== undefined) {
+        line += ` (content ${labels[0]} ${JSON.stringify(ea.text)} vs ${labels[1]} ${JSON.stringify(eb.text)})`;
+      }
+      out.push(line);
     }
   }
   return out;

@@ -117,7 +117,7 @@ describe('the rootfs listing', () => {
     dropDockerExportArtifacts(x, y);
     expect(diffTrees(x, y, ['a', 'b'])).toEqual([
       'only in a: bin/ls symlink 0777 0:0 -> /bin/busybox',
-      `t/content: a "t/content file 0644 0:0 8 ${d('content')}" vs b "t/content file 0644 0:0 8 ${d('changed')}"`,
+      `t/content: a "t/content file 0644 0:0 8 ${d('content')}" vs b "t/content file 0644 0:0 8 ${d('changed')}" (content a "content\\n" vs b "changed\\n")`,
       `t/h1: a "t/h1 file 0644 0:0 2 ${d('h')} links=t/h1,t/h2" vs b "t/h1 file 0644 0:0 2 ${d('h')}"`,
       `t/h2: a "t/h2 file 0644 0:0 2 ${d('h')} links=t/h1,t/h2" vs b "t/h2 file 0644 0:0 2 ${d('h')}"`,
       't/link: a "t/link symlink 0777 0:0 -> same" vs b "t/link symlink 0777 0:0 -> other"',

@@ -18,6 +18,10 @@ export interface BuildkitWins {
   why: string;
   /** Paths docker 20.10 leaves in the rootfs and current BuildKit does not. */
   rootfsAbsent?: string[];
+  /** Modes (octal strings) that current BuildKit gives differently, by path. */
+  rootfsModes?: Record<string, { docker: string; buildkit: string }>;
+  /** Contents of small text files that current BuildKit's RUN environment writes differently, by path. */
+  rootfsText?: Record<string, { docker: string; buildkit: string }>;
   /** created_by strings that current BuildKit writes differently. */
   history?: { docker: string; buildkit: string }[];
 }
