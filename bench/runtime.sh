@@ -2,7 +2,8 @@
 # Container start latency, side by side in one run (shared/research/runtime.md §6 has the method):
 #   1. `true` through NativeRuntime (in one Node process, per run) against `crun run` on the same rootfs;
 #   2. `tsbuild run --rm IMAGE true` (the whole CLI, an image from the store, and a rootfs directory)
-#      against `docker run --rm --network none IMAGE true`.
+#      against `docker run --rm --network none IMAGE true`, as ratios;
+#   3. a breakdown of `tsbuild run --rm IMAGE true` by phase (TSBUILD_TRACE_RUN=1 marks).
 # Targets (issue 3): 1 <= 1.5x crun, 2 <= 1/3 of docker. Run as root after `npm ci && npm run build`.
 # Usage: bench/runtime.sh [runs=50]
 set -euo pipefail
@@ -61,25 +62,62 @@ echo
 echo "NativeRuntime / crun (median): $(awk "BEGIN { printf \"%.2f\", $native_med / $crun_med }") (target <= 1.5)"
 echo
 
-# 2. The whole CLI against docker.
+# 2. The whole CLI against docker. Node 20 parses the whole CA bundle at start-up when NODE_EXTRA_CA_CERTS is
+#    set (this sandbox sets it: ~45 ms of every `node` start), so the CLI rows are also run with it unset.
 ROOT="$WORK/store"
 node dist/cli/main.js --root "$ROOT" import "$FIXTURE/rootfs.tar" tsbuild-bench:latest >/dev/null
+node dist/cli/main.js --root "$ROOT" run --rm tsbuild-bench:latest true # unpacks the layer once
+NOCA="env -u NODE_EXTRA_CA_CERTS"
 hyperfine -N --warmup 3 --runs "$CLI_RUNS" \
   "node dist/cli/main.js --root $ROOT run --rm tsbuild-bench:latest true" \
   "node dist/cli/main.js run --rm $WORK/rootfs true" \
   "node -e 0" \
   "/usr/bin/docker run --rm --network none $DOCKER_IMAGE true" \
+  "$NOCA node dist/cli/main.js --root $ROOT run --rm tsbuild-bench:latest true" \
+  "$NOCA node -e 0" \
   --export-json "$WORK/cli.json" >/dev/null 2>&1
 row() { jq -r ".results[$1] | \"\(.min * 1000 | round) \(.median * 1000 | round)\"" "$WORK/cli.json"; }
 read -r img_min img_med <<<"$(row 0)"
 read -r dir_min dir_med <<<"$(row 1)"
 read -r node_min node_med <<<"$(row 2)"
 read -r dock_min dock_med <<<"$(row 3)"
+read -r nimg_min nimg_med <<<"$(row 4)"
+read -r nnode_min nnode_med <<<"$(row 5)"
 echo "| what | runs | min ms | median ms |"
 echo "|---|---|---|---|"
 echo "| \`tsbuild run --rm IMAGE true\` (store image, overlay snapshot) | $CLI_RUNS | $img_min | $img_med |"
 echo "| \`tsbuild run --rm ROOTFS-DIR true\` | $CLI_RUNS | $dir_min | $dir_med |"
 echo "| \`node -e 0\` (Node's own start, for scale) | $CLI_RUNS | $node_min | $node_med |"
 echo "| \`docker run --rm --network none IMAGE true\` | $CLI_RUNS | $dock_min | $dock_med |"
+echo "| \`tsbuild run --rm IMAGE true\`, NODE_EXTRA_CA_CERTS unset | $CLI_RUNS | $nimg_min | $nimg_med |"
+echo "| \`node -e 0\`, NODE_EXTRA_CA_CERTS unset | $CLI_RUNS | $nnode_min | $nnode_med |"
 echo
-echo "tsbuild run IMAGE / docker run (median): $(awk "BEGIN { printf \"%.2f\", $img_med / $dock_med }") (target <= 0.33)"
+ratio() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
+echo "tsbuild run IMAGE / docker run (median): $(ratio "$img_med" "$dock_med") (target <= 0.33)"
+echo "tsbuild run IMAGE / docker run (median), NODE_EXTRA_CA_CERTS unset: $(ratio "$nimg_med" "$dock_med")"
+echo "tsbuild run IMAGE beyond node -e 0 / docker run (median): $(ratio "$((img_med - node_med))" "$dock_med")"
+echo
+
+# 3. Where the time of `tsbuild run --rm IMAGE true` goes: the CLI's TSBUILD_TRACE_RUN marks, per phase.
+for _ in $(seq 1 "$CLI_RUNS"); do
+  TSBUILD_TRACE_RUN=1 node dist/cli/main.js --root "$ROOT" run --rm tsbuild-bench:latest true 2>&1 >/dev/null | grep '^tsbuild-trace '
+  echo "tsbuild-trace end"
+done | node -e '
+  const names = { cli: "node start, CLI modules, argument parsing", modules: "store + snapshotter + runtime modules",
+    store: "better-sqlite3 load, database open", image: "resolve, lease, config, snapshotter open",
+    snapshot: "writable snapshot (prepare)", spawn: "RunSpec, addon load, helper spawn",
+    started: "helper: cgroup, clone, cgroup join (container sets up meanwhile)",
+    exited: "container set-up, exec true, exit, namespace teardown, cgroup removal", removed: "writable snapshot removed" };
+  const runs = []; let cur = [];
+  for (const line of require("fs").readFileSync(0, "utf8").split("\n")) {
+    const [, phase, ms] = line.split(" ");
+    if (phase === "end") { runs.push(cur); cur = []; } else if (phase) cur.push([phase, Number(ms)]);
+  }
+  const per = new Map();
+  for (const r of runs) r.forEach(([p, t], i) => { const d = t - (i ? r[i - 1][1] : 0); per.set(p, [...(per.get(p) ?? []), d]); });
+  const q = (a, f) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(s.length * f))]; };
+  console.log("| phase (ends at) | what | min ms | median ms |"); console.log("|---|---|---|---|");
+  for (const [p, d] of per) console.log(`| ${p} | ${names[p] ?? ""} | ${q(d, 0).toFixed(1)} | ${q(d, 0.5).toFixed(1)} |`);
+  const tot = runs.map((r) => r[r.length - 1][1]);
+  console.log(`| total | process start to snapshot removed (exit follows) | ${q(tot, 0).toFixed(1)} | ${q(tot, 0.5).toFixed(1)} |`);
+'

@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { TsbuildError } from '../errors.js';
 
@@ -29,7 +29,7 @@ export function openDatabase(path: string): Database {
   const Sqlite = require('better-sqlite3') as typeof BetterSqlite3;
   let db: Database;
   try {
-    db = new Sqlite(path, { timeout: 30_000 });
+    db = new Sqlite(path, { timeout: 30_000, ...nativeBinding(require) });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
@@ -45,6 +45,18 @@ export function openDatabase(path: string): Database {
   }
   open.set(path, db);
   return db;
+}
+
+let addonPath: string | undefined;
+
+/**
+ * better-sqlite3 finds its addon through the `bindings` package, which probes a
+ * dozen paths and reads a stack trace (~4 ms of every command that opens the
+ * store): name the addon directly where npm builds it, else let it search.
+ */
+function nativeBinding(require: NodeJS.Require): { nativeBinding?: string } {
+  addonPath ??= join(dirname(require.resolve('better-sqlite3')), '..', 'build', 'Release', 'better_sqlite3.node');
+  return existsSync(addonPath) ? { nativeBinding: addonPath } : {};
 }
 
 /**

@@ -26,6 +26,14 @@ interface RunArgs extends GlobalOptions {
 }
 
 /**
+ * With TSBUILD_TRACE_RUN set, `run` writes `tsbuild-trace <phase> <ms>` lines to stderr: the time since the
+ * process started at the end of each phase of a start (bench/runtime.sh turns them into a breakdown).
+ */
+const trace: ((phase: string) => void) | undefined = process.env.TSBUILD_TRACE_RUN
+  ? (phase) => process.stderr.write(`tsbuild-trace ${phase} ${performance.now().toFixed(2)}\n`)
+  : undefined;
+
+/**
  * `tsbuild run [OPTIONS] IMAGE [COMMAND] [ARG...]`: runs a container in the
  * foreground and exits with its status (125 for tsbuild's own errors, as Docker).
  * IMAGE is an image of the store, or a directory holding a root filesystem.
@@ -43,6 +51,7 @@ export const runCommand: CommandModule<GlobalOptions, RunArgs> = {
       'unknown-options-as-args': true,
     }) as Argv<RunArgs>,
   handler: async (args) => {
+    trace?.('cli');
     setErrorExitCode(125);
     // The CLI hands `run` its words unparsed (cli/main.ts rawArgs): `_` is "run" and every word after it.
     const raw = (args._ as (string | number)[]).map(String);
@@ -60,7 +69,9 @@ export const runCommand: CommandModule<GlobalOptions, RunArgs> = {
     }
     args.image = parsed.image;
     args.command = parsed.command;
-    const { runContainer } = await import('../../runtime-native/index.js');
+    // Loaded while the image is looked up (the store's modules load alongside).
+    const runtime = import('../../runtime-native/index.js');
+    runtime.catch(() => undefined); // awaited below; a failure is reported there, not as an unhandled rejection
     const flags = {
       rm: args.rm,
       interactive: args.interactive,
@@ -94,13 +105,19 @@ export const runCommand: CommandModule<GlobalOptions, RunArgs> = {
     for (const s of forward) process.on(s, onSignal);
     try {
       const result = await withImage(args, async (target) =>
-        runContainer({
+        (await runtime).runContainer({
           ...target,
           flags,
           io,
           signal: abort.signal,
           onStart: (c) => {
+            trace?.('spawn');
             container = c;
+            if (trace)
+              c.started().then(
+                () => trace('started'),
+                () => undefined,
+              );
           },
         }),
       );
@@ -145,7 +162,9 @@ async function withImage<T>(
     import('../../snapshotter/core.js'),
     import('../../runtime-native/index.js'),
   ]);
+  trace?.('modules');
   const store = openImageStoreQuick(args.root);
+  trace?.('store');
   const resolved = store.resolve(image).image;
   const key = `run-${process.pid.toString(36)}-${Date.now().toString(36)}-${Math.floor(Math.random() * 2 ** 32).toString(36)}`;
   const top = store.layers(resolved).at(-1)?.chainId;
@@ -162,13 +181,17 @@ async function withImage<T>(
       const { unpackImage } = await import('../../image/index.js');
       parent = await unpackImage(store, resolved, sn, { rootless: process.getuid?.() !== 0 });
     }
+    trace?.('image');
     const mounts = await sn.prepare(key, parent, { labels: { [OWNER_PID_LABEL]: String(process.pid) } });
+    trace?.('snapshot');
     try {
       const { rootfs } = rootfsFromMounts(mounts);
       const target = typeof rootfs === 'string' ? { rootfs, writable: true } : { overlay: rootfs };
       return await run({ ...target, config: config.config ?? {} });
     } finally {
+      trace?.('exited');
       await sn.remove(key);
+      trace?.('removed');
     }
   } finally {
     lease.release();
