@@ -75,6 +75,12 @@ export CONTAINERS_CONF=$BENCH_WORK/conf/containers.conf
 record() { local IFS=$'\t'; printf '%s\n' "$*" >>"$STATUS"; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 oneline() { grep -v '^\s*$' "$1" 2>/dev/null | tail -"${2:-1}" | tr '\t\n' '  ' | cut -c1-300; }
+# The reason a build failed: its last line that says "error", else its last two lines.
+failnote() {
+  local e
+  e=$(grep -iE 'error' "$1" 2>/dev/null | grep -v '^\s*$' | tail -1 | tr '\t' ' ' | cut -c1-300)
+  if [ -n "$e" ]; then echo "$e"; else oneline "$1" 2; fi
+}
 
 # measure BUILDER CASE SCENARIO RUNS PREPARE CMD: one hyperfine run, recorded in status.tsv.
 measure() {
@@ -97,7 +103,7 @@ measure() {
     # once more with the command's own output kept, for the reason
     [ -n "$prep" ] && sh -c "$prep" >/dev/null 2>&1
     sh -c "$cmd" >"$OUT/logs/$tag.failed.log" 2>&1
-    note=$(oneline "$OUT/logs/$tag.failed.log" 2)
+    note=$(failnote "$OUT/logs/$tag.failed.log")
     record build "$b" "$c" "$s" FAILED "" "$note" "$lb" "$la"
     log "$(printf '%-16s %-16s %-7s FAILED: %s' "$b" "$c" "$s" "$note")"
   fi
@@ -192,7 +198,7 @@ for c in "${CASE_LIST[@]}"; do
               fi
             else
               primed=-1
-              pnote="priming build failed: $(oneline "$plog" 2)"
+              pnote="priming build failed: $(failnote "$plog")"
               log "$b $c: $pnote"
             fi
           fi
