@@ -18,7 +18,6 @@ import {
   parseDockerfileOrThrow,
   toBuildGraph,
 } from '../parser/index.js';
-import { NativeRuntime } from '../runtime-native/index.js';
 import { unmountAll } from '../snapshotter/index.js';
 import { BuildCache, builderSchema } from './cache.js';
 import { BuildContext, loadDockerfile, loadDockerignore, openStatCache } from './context/index.js';
@@ -84,7 +83,6 @@ export async function build(options: BuildOptions, onEvent?: BuildEventListener)
       store,
       sn,
       cache: new BuildCache(store.db),
-      runtime: new NativeRuntime(),
       graph,
       file,
       context,

@@ -6,14 +6,12 @@ import { withLocation } from '../errors.js';
 import type { ImageRecord, ImageStore, Lease } from '../image/index.js';
 import { chainIds } from '../image/index.js';
 import type { BuildGraph, CopyStep, RunStep, Stage, Step, WorkdirStep } from '../parser/index.js';
-import type { NativeRuntime } from '../runtime-native/index.js';
 import type { Mount, Snapshotter } from '../snapshotter/index.js';
-import { mountAll, unmountAll, writeLayer } from '../snapshotter/index.js';
+import { mountAll, unmountAll } from '../snapshotter/index.js';
 import { type BuildCache, type CacheInputs, cacheKey, explainMiss } from './cache.js';
 import type { BuildContext, StatCache } from './context/index.js';
 import { BuildError } from './errors.js';
 import type { Limiter } from './limiter.js';
-import { execRun } from './ops/exec.js';
 import { copyInputs, performCopy, performWorkdir, workdirInputs } from './ops/file.js';
 import { resolveRunMounts, runInputs } from './ops/run-mounts.js';
 import type { FsState, HistoryItem, LayerRef } from './state.js';
@@ -33,7 +31,6 @@ export interface SolverEnv {
   store: ImageStore;
   sn: Snapshotter;
   cache: BuildCache;
-  runtime: NativeRuntime;
   graph: BuildGraph;
   /** The Dockerfile's name for messages and events. */
   file: string;
@@ -327,8 +324,10 @@ export class Solver {
       if (step.op === 'run') {
         const mounts = await resolveRunMounts(step, this.mountEnv());
         try {
+          // The sandbox is loaded only when a step runs: a cached build never needs it.
+          const { execRun, sharedRuntime } = await import('./ops/exec.js');
           await execRun(step, {
-            runtime: env.runtime,
+            runtime: sharedRuntime(),
             rootfs: rootMounts,
             mounts: mounts.specs,
             env: mounts.env,
@@ -350,6 +349,7 @@ export class Solver {
       await mkdir(env.store.content.tmpDir, { recursive: true });
       let layer: { diffId: string; digest: string; size: number; empty: boolean };
       try {
+        const { writeLayer } = await import('../snapshotter/index.js');
         layer = await writeLayer(env.sn, active, createWriteStream(blobPath, { mode: 0o644 }), { signal });
       } catch (err) {
         await unlink(blobPath).catch(() => undefined);

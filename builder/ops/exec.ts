@@ -1,6 +1,6 @@
 import type { RunStep } from '../../parser/index.js';
 import {
-  type NativeRuntime,
+  NativeRuntime,
   type RunSpec,
   readRootfsFile,
   resolveUser,
@@ -11,6 +11,14 @@ import { BuildError } from '../errors.js';
 
 /** BuildKit's hostname for RUN steps. */
 export const BUILD_HOSTNAME = 'buildkitsandbox';
+
+let runtime: NativeRuntime | undefined;
+
+/** One sandbox runtime for every build of the process. */
+export function sharedRuntime(): NativeRuntime {
+  runtime ??= new NativeRuntime();
+  return runtime;
+}
 
 /** How many lines of a failing command's output its error keeps. */
 const TAIL_LINES = 20;

@@ -74,7 +74,8 @@ export async function copyInputs(step: CopyStep, env: CopyInputEnv): Promise<Cac
     if (s.type === 'heredoc') continue;
     if (s.type === 'url') {
       if (step.from) throw new BuildError('TSB_COPY_URL', 'a URL source cannot be used with --from');
-      const got = await (copyModule as unknown as { fetchUrl: FetchUrl }).fetchUrl(s.url, {
+      const copyModule = (await import('./copy-into.js')) as unknown as { fetchUrl: FetchUrl };
+      const got = await copyModule.fetchUrl(s.url, {
         dir: env.tmp,
         checksum: step.checksum,
         signal: env.signal,
@@ -151,6 +152,7 @@ export async function performCopy(
           items.push({ kind: 'selected', source, preserveOwnership: false });
       }
     }
+    const { copyInto } = await import('./copy-into.js');
     await copyInto({
       root,
       items,

@@ -209,8 +209,7 @@ describe('build()', () => {
     const p = run({ context: ctx, signal: ac.signal, noCache: true });
     const started = Date.now();
     setTimeout(() => ac.abort(), 700);
-    const err = await p.catch((e: unknown) => e as { code: string });
-    expect(err.code).toBe('TSB_BUILD_CANCELED');
+    await expect(p).rejects.toMatchObject({ code: 'TSB_BUILD_CANCELED' });
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(leftoverMounts()).toEqual([]);
     expect(readdirSync('/run/tsbuild/build').filter((d) => d.startsWith(`${process.pid}.`))).toEqual([]);
