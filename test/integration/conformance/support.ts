@@ -36,6 +36,13 @@ export interface CaseSpec {
   /** Images built (by both) before the case, each from its own directory under the case. */
   bases?: { dir: string; tag: string }[];
   buildkit?: BuildkitWins;
+  /**
+   * A Dockerfile in the context for docker to build instead (the same steps, without
+   * syntax dockerd 20.10 lacks, such as heredocs).
+   */
+  dockerfileForDocker?: string;
+  /** Why created_by strings are not compared (only empty_layer flags and the layer count are). */
+  skipCreatedBy?: string;
 }
 
 /** Every case under fixtures/conformance: a directory with a Dockerfile and an optional case.json. */
@@ -90,6 +97,8 @@ export interface BuildInput {
   tag: string;
   buildArgs?: Record<string, string>;
   target?: string;
+  /** `-f`, relative to the context. */
+  dockerfile?: string;
 }
 
 /** `DOCKER_BUILDKIT=1 docker build -q -t TAG …`; returns the image ID. */
@@ -97,6 +106,7 @@ export async function dockerBuild(input: BuildInput): Promise<string> {
   const args = ['build', '-q', '-t', input.tag];
   for (const [k, v] of Object.entries(input.buildArgs ?? {})) args.push('--build-arg', `${k}=${v}`);
   if (input.target) args.push('--target', input.target);
+  if (input.dockerfile) args.push('-f', join(input.context, input.dockerfile));
   args.push(input.context);
   return (await docker(args)).trim();
 }
