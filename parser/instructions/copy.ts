@@ -1,13 +1,29 @@
 import type { AddInstruction, CopyInstruction, Heredoc } from '../ast.js';
 import { isHeredocWord, parseJsonArray, splitFields } from '../syntax/index.js';
 import { NOT_STRINGS } from './command-line.js';
-import { argsRange, codes, fail, type InstructionInput, instructionOf, wordOf } from './context.js';
+import { argsRange, codes, fail, flagsOf, type InstructionInput, wordOf } from './context.js';
 import { type CheckedFlags, checkFlags } from './flags.js';
 
 /** `COPY [--from] [--chown] [--chmod] [--link] [--parents] [--exclude]… src… dest`. */
 export function parseCopy(input: InstructionInput): CopyInstruction {
   const flags = checkFlags(input);
-  const copy = instructionOf(input, 'copy', Object.assign(sourcesAndDest(input, 'COPY'), common(flags)));
+  const { sources, dest, heredocs, form } = sourcesAndDest(input, 'COPY');
+  const copy: CopyInstruction = {
+    kind: 'copy',
+    keyword: input.keyword.value,
+    original: input.original,
+    flags: flagsOf(input),
+    comments: input.comments,
+    range: input.range,
+    sources,
+    dest,
+    heredocs,
+    form,
+    link: flags.bool('link') ?? false,
+    parents: flags.bool('parents') ?? false,
+    exclude: excludes(flags),
+  };
+  ownership(copy, flags);
   const from = flags.string('from');
   if (from !== undefined) copy.from = from;
   return copy;
@@ -16,10 +32,26 @@ export function parseCopy(input: InstructionInput): CopyInstruction {
 /** `ADD [--chown] [--chmod] [--link] [--keep-git-dir] [--checksum] [--exclude]… [--unpack] src… dest`. */
 export function parseAdd(input: InstructionInput): AddInstruction {
   const flags = checkFlags(input);
-  const fields = Object.assign(sourcesAndDest(input, 'ADD'), common(flags), {
-    keepGitDir: flags.bool('keep-git-dir') ?? false,
-  });
-  const add: AddInstruction = instructionOf(input, 'add', fields);
+  const { sources, dest, heredocs, form } = sourcesAndDest(input, 'ADD');
+  // `chown` and `chmod` come before `keepGitDir` (the AST's JSON keeps this order)
+  const fields: Omit<AddInstruction, 'keepGitDir'> & { keepGitDir?: boolean } = {
+    kind: 'add',
+    keyword: input.keyword.value,
+    original: input.original,
+    flags: flagsOf(input),
+    comments: input.comments,
+    range: input.range,
+    sources,
+    dest,
+    heredocs,
+    form,
+    link: flags.bool('link') ?? false,
+    parents: flags.bool('parents') ?? false,
+    exclude: excludes(flags),
+  };
+  ownership(fields, flags);
+  fields.keepGitDir = flags.bool('keep-git-dir') ?? false;
+  const add = fields as AddInstruction;
   const checksum = flags.string('checksum');
   if (checksum !== undefined) add.checksum = checksum;
   const unpack = flags.bool('unpack');
@@ -27,17 +59,16 @@ export function parseAdd(input: InstructionInput): AddInstruction {
   return add;
 }
 
-function common(flags: CheckedFlags) {
-  const out: { chown?: string; chmod?: string; link: boolean; parents: boolean; exclude: string[] } = {
-    link: flags.bool('link') ?? false,
-    parents: flags.bool('parents') ?? false,
-    exclude: flags.all('exclude').map((f) => f.flagValue ?? ''),
-  };
+function excludes(flags: CheckedFlags): string[] {
+  return flags.all('exclude').map((f) => f.flagValue ?? '');
+}
+
+/** `--chown` and `--chmod`, when given. */
+function ownership(into: { chown?: string; chmod?: string }, flags: CheckedFlags): void {
   const chown = flags.string('chown');
-  if (chown !== undefined) out.chown = chown;
+  if (chown !== undefined) into.chown = chown;
   const chmod = flags.string('chmod');
-  if (chmod !== undefined) out.chmod = chmod;
-  return out;
+  if (chmod !== undefined) into.chmod = chmod;
 }
 
 function sourcesAndDest(input: InstructionInput, keyword: string) {

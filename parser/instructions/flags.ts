@@ -42,41 +42,44 @@ export const INSTRUCTION_FLAGS: Record<InstructionKind, Readonly<Record<string, 
   shell: {},
 };
 
-/** The checked flags of one instruction, by name. */
+/** The checked flags of one instruction, by name (a few flags: looked up by a scan, no map). */
 export class CheckedFlags {
-  private readonly byName = new Map<string, FlagSpan[]>();
-
-  constructor(flags: FlagSpan[]) {
-    for (const f of flags) {
-      const list = this.byName.get(f.name);
-      if (list) list.push(f);
-      else this.byName.set(f.name, [f]);
-    }
-  }
+  constructor(private readonly flags: FlagSpan[]) {}
 
   /** The flag as written, if given. */
   span(name: string): FlagSpan | undefined {
-    return this.byName.get(name)?.[0];
+    const flags = this.flags;
+    for (let i = 0; i < flags.length; i++) if (flags[i]!.name === name) return flags[i];
+    return undefined;
   }
 
   string(name: string): string | undefined {
-    return this.byName.get(name)?.[0]?.flagValue ?? undefined;
+    return this.span(name)?.flagValue ?? undefined;
   }
 
   /** A boolean flag: true for `--name` or `--name=true` (any case), false for `--name=false`, undefined when absent. */
   bool(name: string): boolean | undefined {
-    const f = this.byName.get(name)?.[0];
+    const f = this.span(name);
     if (!f) return undefined;
     return f.flagValue === null || f.flagValue.toLowerCase() === 'true';
   }
 
   /** Every occurrence of a repeatable flag. */
   all(name: string): FlagSpan[] {
-    return this.byName.get(name) ?? [];
+    const out: FlagSpan[] = [];
+    for (const f of this.flags) if (f.name === name) out.push(f);
+    return out;
   }
 }
 
 const NO_FLAGS = new CheckedFlags([]);
+
+/** True when a flag before `i` has the name of flag `i`. */
+function seenBefore(flags: FlagSpan[], i: number): boolean {
+  const name = flags[i]!.name;
+  for (let j = 0; j < i; j++) if (flags[j]!.name === name) return true;
+  return false;
+}
 const BOOLEAN = /^(true|false)$/i;
 
 /**
@@ -87,9 +90,10 @@ const BOOLEAN = /^(true|false)$/i;
 export function checkFlags(input: InstructionInput, kind: InstructionKind = input.kind): CheckedFlags {
   if (input.flags.length === 0) return NO_FLAGS;
   const spec = INSTRUCTION_FLAGS[kind];
-  const seen = new Set<string>();
-  for (const f of input.flags) {
-    const type = spec[f.name];
+  const flags = input.flags;
+  for (let i = 0; i < flags.length; i++) {
+    const f = flags[i]!;
+    const type = Object.hasOwn(spec, f.name) ? spec[f.name] : undefined;
     if (type === undefined) {
       const range = rangeOf(input, f);
       const hint = suggest(f.name, Object.keys(spec));
@@ -99,10 +103,9 @@ export function checkFlags(input: InstructionInput, kind: InstructionKind = inpu
         range,
       );
     }
-    if (seen.has(f.name) && type !== 'strings') {
+    if (type !== 'strings' && seenBefore(flags, i)) {
       fail(codes.flag, `duplicate flag specified: --${f.name}`, rangeOf(input, f));
     }
-    seen.add(f.name);
     if (type === 'bool') {
       if (f.flagValue === '') fail(codes.flag, `missing a value on flag: --${f.name}`, rangeOf(input, f));
       if (f.flagValue !== null && !BOOLEAN.test(f.flagValue)) {

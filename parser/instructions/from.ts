@@ -1,6 +1,6 @@
 import type { FromInstruction } from '../ast.js';
 import { splitFields } from '../syntax/index.js';
-import { argsRange, codes, fail, type InstructionInput, instructionOf, wordOf } from './context.js';
+import { argsRange, codes, fail, flagsOf, type InstructionInput, wordOf } from './context.js';
 import { checkFlags } from './flags.js';
 
 const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
@@ -14,7 +14,15 @@ export function parseFrom(input: InstructionInput): FromInstruction {
   if (!image || !(words.length === 1 || named)) {
     fail(codes.arguments, 'FROM requires either one or three arguments', argsRange(input));
   }
-  const from: FromInstruction = instructionOf(input, 'from', { image: wordOf(input, image) });
+  const from: FromInstruction = {
+    kind: 'from',
+    keyword: input.keyword.value,
+    original: input.original,
+    flags: flagsOf(input),
+    comments: input.comments,
+    range: input.range,
+    image: wordOf(input, image),
+  };
   if (named) {
     const stage = wordOf(input, name!);
     if (!STAGE_NAME.test(stage.value.toLowerCase())) {

@@ -1,7 +1,7 @@
 import type { HealthcheckInstruction } from '../ast.js';
 import { isSpace, trimSpan } from '../syntax/index.js';
 import { commandLineOf } from './command-line.js';
-import { argsRange, codes, fail, type InstructionInput, instructionOf, rangeOf } from './context.js';
+import { argsRange, codes, fail, flagsOf, type InstructionInput, rangeOf } from './context.js';
 import { parseDuration } from './duration.js';
 import { type CheckedFlags, checkFlags } from './flags.js';
 
@@ -25,7 +25,15 @@ export function parseHealthcheck(input: InstructionInput): HealthcheckInstructio
   const rest = trimSpan(text, sep, end);
   if (type === 'NONE') {
     if (rest.end > rest.start) fail(codes.healthcheck, 'HEALTHCHECK NONE takes no arguments', rangeOf(input, rest));
-    return instructionOf(input, 'healthcheck', { test: { type: 'none' } });
+    return {
+      kind: 'healthcheck',
+      keyword: input.keyword.value,
+      original: input.original,
+      flags: flagsOf(input),
+      comments: input.comments,
+      range: input.range,
+      test: { type: 'none' },
+    };
   }
   if (type !== 'CMD') {
     fail(codes.healthcheck, `unknown type "${typeSpan.value}" in HEALTHCHECK (try CMD)`, rangeOf(input, typeSpan));
@@ -34,7 +42,15 @@ export function parseHealthcheck(input: InstructionInput): HealthcheckInstructio
   if (command.form === 'exec' ? command.args.length === 0 : command.command === '') {
     fail(codes.healthcheck, 'missing command after HEALTHCHECK CMD', rangeOf(input, typeSpan));
   }
-  const health: HealthcheckInstruction = instructionOf(input, 'healthcheck', { test: { type: 'cmd', command } });
+  const health: HealthcheckInstruction = {
+    kind: 'healthcheck',
+    keyword: input.keyword.value,
+    original: input.original,
+    flags: flagsOf(input),
+    comments: input.comments,
+    range: input.range,
+    test: { type: 'cmd', command },
+  };
   const interval = duration(input, flags, 'interval');
   if (interval !== undefined) health.interval = interval;
   const timeout = duration(input, flags, 'timeout');

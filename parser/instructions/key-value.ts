@@ -1,20 +1,38 @@
 import type { ArgInstruction, EnvInstruction, KeyValue, LabelInstruction } from '../ast.js';
 import { isFieldSpace, parseWords, type Span } from '../syntax/index.js';
-import { argsRange, codes, fail, type InstructionInput, instructionOf, rangeOf } from './context.js';
+import { argsRange, codes, fail, flagsOf, type InstructionInput, rangeOf } from './context.js';
 import { checkFlags } from './flags.js';
 
 /** `ENV k=v …` or the legacy `ENV k v with spaces`. */
 export function parseEnv(input: InstructionInput): EnvInstruction {
   checkFlags(input);
   const { pairs, legacy } = nameValues(input, 'ENV');
-  return instructionOf(input, 'env', { pairs, legacy });
+  return {
+    kind: 'env',
+    keyword: input.keyword.value,
+    original: input.original,
+    flags: flagsOf(input),
+    comments: input.comments,
+    range: input.range,
+    pairs,
+    legacy,
+  };
 }
 
 /** `LABEL k=v …` or the legacy `LABEL k v`. */
 export function parseLabel(input: InstructionInput): LabelInstruction {
   checkFlags(input);
   const { pairs, legacy } = nameValues(input, 'LABEL');
-  return instructionOf(input, 'label', { pairs, legacy });
+  return {
+    kind: 'label',
+    keyword: input.keyword.value,
+    original: input.original,
+    flags: flagsOf(input),
+    comments: input.comments,
+    range: input.range,
+    pairs,
+    legacy,
+  };
 }
 
 /** `ARG name[=default] …`: a name without `=` has no default (value null). */
@@ -28,7 +46,15 @@ export function parseArg(input: InstructionInput): ArgInstruction {
     if (eq === 0) fail(codes.keyValue, 'ARG names can not be blank', rangeOf(input, w));
     return { key: w.value.slice(0, eq), value: w.value.slice(eq + 1), range: rangeOf(input, w) };
   });
-  return instructionOf(input, 'arg', { pairs });
+  return {
+    kind: 'arg',
+    keyword: input.keyword.value,
+    original: input.original,
+    flags: flagsOf(input),
+    comments: input.comments,
+    range: input.range,
+    pairs,
+  };
 }
 
 /**

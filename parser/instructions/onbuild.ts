@@ -1,6 +1,6 @@
 import type { OnbuildInstruction } from '../ast.js';
 import { splitKeyword } from '../syntax/index.js';
-import { argsRange, codes, fail, type InstructionInput, instructionOf, rangeOf } from './context.js';
+import { argsRange, codes, fail, flagsOf, type InstructionInput, rangeOf } from './context.js';
 import { checkFlags } from './flags.js';
 
 /**
@@ -25,5 +25,14 @@ export function parseOnbuild(input: InstructionInput): OnbuildInstruction {
   input.heredocs.forEach((h, i) => {
     expression += `\n${input.heredocRaw[i] ?? ''}${h.name}`;
   });
-  return instructionOf(input, 'onbuild', { instruction, expression });
+  return {
+    kind: 'onbuild',
+    keyword: input.keyword.value,
+    original: input.original,
+    flags: flagsOf(input),
+    comments: input.comments,
+    range: input.range,
+    instruction,
+    expression,
+  };
 }

@@ -1,9 +1,11 @@
 import type { RunInstruction, RunMount } from '../ast.js';
+import type { FlagSpan } from '../syntax/index.js';
 import { commandLineOf } from './command-line.js';
-import { codes, fail, type InstructionInput, instructionOf, rangeOf } from './context.js';
+import { codes, fail, flagsOf, type InstructionInput, rangeOf } from './context.js';
 import { checkFlags } from './flags.js';
 import { parseRunMount } from './run-mount.js';
 
+const NO_SPANS: readonly FlagSpan[] = [];
 const NETWORKS = ['default', 'none', 'host'] as const;
 const SECURITY = ['sandbox', 'insecure'] as const;
 
@@ -11,16 +13,23 @@ const SECURITY = ['sandbox', 'insecure'] as const;
 export function parseRun(input: InstructionInput): RunInstruction {
   const flags = checkFlags(input);
   let ssh = 0;
-  const mounts = flags.all('mount').map((f): RunMount => {
+  const mounts: RunMount[] = [];
+  for (const f of input.flags.length === 0 ? NO_SPANS : flags.all('mount')) {
     const mount = parseRunMount(f.flagValue ?? '', rangeOf(input, f), ssh);
     if (mount.type === 'ssh') ssh++;
-    return mount;
-  });
-  const run: RunInstruction = instructionOf(input, 'run', {
+    mounts.push(mount);
+  }
+  const run: RunInstruction = {
+    kind: 'run',
+    keyword: input.keyword.value,
+    original: input.original,
+    flags: flagsOf(input),
+    comments: input.comments,
+    range: input.range,
     command: commandLineOf(input),
     heredocs: input.heredocs,
     mounts,
-  });
+  };
   const network = flags.string('network');
   if (network !== undefined) {
     if (!(NETWORKS as readonly string[]).includes(network)) {

@@ -11,19 +11,35 @@ import type {
 } from '../ast.js';
 import { parseJsonArray, splitFields } from '../syntax/index.js';
 import { commandLineOf, NOT_STRINGS } from './command-line.js';
-import { argsRange, codes, fail, type InstructionInput, instructionOf, wordOf } from './context.js';
+import { argsRange, codes, fail, flagsOf, type InstructionInput, wordOf } from './context.js';
 import { checkFlags } from './flags.js';
 
 /** `CMD` in exec or shell form (may be empty, as in BuildKit). */
 export function parseCmd(input: InstructionInput): CmdInstruction {
   checkFlags(input);
-  return instructionOf(input, 'cmd', { command: commandLineOf(input) });
+  return {
+    kind: 'cmd',
+    keyword: input.keyword.value,
+    original: input.original,
+    flags: flagsOf(input),
+    comments: input.comments,
+    range: input.range,
+    command: commandLineOf(input),
+  };
 }
 
 /** `ENTRYPOINT` in exec or shell form. */
 export function parseEntrypoint(input: InstructionInput): EntrypointInstruction {
   checkFlags(input);
-  return instructionOf(input, 'entrypoint', { command: commandLineOf(input) });
+  return {
+    kind: 'entrypoint',
+    keyword: input.keyword.value,
+    original: input.original,
+    flags: flagsOf(input),
+    comments: input.comments,
+    range: input.range,
+    command: commandLineOf(input),
+  };
 }
 
 /** `SHELL ["executable", "parameters"]`: only the JSON form. */
@@ -35,32 +51,72 @@ export function parseShell(input: InstructionInput): ShellInstruction {
     fail(codes.arguments, 'SHELL requires at least one argument', argsRange(input));
   }
   if (json.kind !== 'exec') fail(codes.json, 'SHELL requires the arguments to be in JSON form', argsRange(input));
-  return instructionOf(input, 'shell', { args: json.values.map((v) => v.value) });
+  return {
+    kind: 'shell',
+    keyword: input.keyword.value,
+    original: input.original,
+    flags: flagsOf(input),
+    comments: input.comments,
+    range: input.range,
+    args: json.values.map((v) => v.value),
+  };
 }
 
 /** `MAINTAINER name` (deprecated): the rest of the line. */
 export function parseMaintainer(input: InstructionInput): MaintainerInstruction {
   checkFlags(input);
   requireOne(input, 'MAINTAINER');
-  return instructionOf(input, 'maintainer', { name: input.args.value });
+  return {
+    kind: 'maintainer',
+    keyword: input.keyword.value,
+    original: input.original,
+    flags: flagsOf(input),
+    comments: input.comments,
+    range: input.range,
+    name: input.args.value,
+  };
 }
 
 export function parseUser(input: InstructionInput): UserInstruction {
   checkFlags(input);
   requireOne(input, 'USER');
-  return instructionOf(input, 'user', { user: wordOf(input, input.args) });
+  return {
+    kind: 'user',
+    keyword: input.keyword.value,
+    original: input.original,
+    flags: flagsOf(input),
+    comments: input.comments,
+    range: input.range,
+    user: wordOf(input, input.args),
+  };
 }
 
 export function parseWorkdir(input: InstructionInput): WorkdirInstruction {
   checkFlags(input);
   requireOne(input, 'WORKDIR');
-  return instructionOf(input, 'workdir', { path: wordOf(input, input.args) });
+  return {
+    kind: 'workdir',
+    keyword: input.keyword.value,
+    original: input.original,
+    flags: flagsOf(input),
+    comments: input.comments,
+    range: input.range,
+    path: wordOf(input, input.args),
+  };
 }
 
 export function parseStopsignal(input: InstructionInput): StopsignalInstruction {
   checkFlags(input);
   requireOne(input, 'STOPSIGNAL');
-  return instructionOf(input, 'stopsignal', { signal: wordOf(input, input.args) });
+  return {
+    kind: 'stopsignal',
+    keyword: input.keyword.value,
+    original: input.original,
+    flags: flagsOf(input),
+    comments: input.comments,
+    range: input.range,
+    signal: wordOf(input, input.args),
+  };
 }
 
 /** `EXPOSE port[/proto] …`, the words as written. */
@@ -68,7 +124,15 @@ export function parseExpose(input: InstructionInput): ExposeInstruction {
   checkFlags(input);
   const ports = splitFields(input.line.text, input.args.start, input.args.end);
   if (ports.length === 0) fail(codes.arguments, 'EXPOSE requires at least one argument', argsRange(input));
-  return instructionOf(input, 'expose', { ports: ports.map((p) => wordOf(input, p)) });
+  return {
+    kind: 'expose',
+    keyword: input.keyword.value,
+    original: input.original,
+    flags: flagsOf(input),
+    comments: input.comments,
+    range: input.range,
+    ports: ports.map((p) => wordOf(input, p)),
+  };
 }
 
 /** `VOLUME ["/a", "/b"]` or `VOLUME /a /b`. */
@@ -84,7 +148,16 @@ export function parseVolume(input: InstructionInput): VolumeInstruction {
     if (word.value === '') fail(codes.arguments, 'VOLUME specified can not be an empty string', word.range);
     return word;
   });
-  return instructionOf(input, 'volume', { paths, form: json.kind === 'exec' ? 'exec' : 'shell' });
+  return {
+    kind: 'volume',
+    keyword: input.keyword.value,
+    original: input.original,
+    flags: flagsOf(input),
+    comments: input.comments,
+    range: input.range,
+    paths,
+    form: json.kind === 'exec' ? 'exec' : 'shell',
+  };
 }
 
 /** USER, WORKDIR, STOPSIGNAL and MAINTAINER take the rest of the line as one argument. */

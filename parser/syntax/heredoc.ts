@@ -20,6 +20,18 @@ export interface HeredocMarkers {
 
 const HEREDOC_INSTRUCTIONS = new Set(['run', 'copy', 'add']);
 const MARKER = /^(\d*)<<(-?)([^<]*)$/;
+/** A line without markers: one shared result (read-only). */
+const NO_MARKERS: HeredocMarkers = Object.freeze({ markers: Object.freeze([]) as unknown as HeredocMarker[] });
+
+/** The number of quote characters (`"` and `'`) in `s`. */
+function quotes(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 34 || c === 39) n++;
+  }
+  return n;
+}
 
 /**
  * The heredoc markers of one logical line, as BuildKit finds them: only in RUN,
@@ -27,24 +39,25 @@ const MARKER = /^(\d*)<<(-?)([^<]*)$/;
  * shell word `[n]<<[-]NAME`; a quoted NAME turns expansion off.
  */
 export function findHeredocMarkers(line: string): HeredocMarkers {
-  if (!line.includes('<<')) return { markers: [] };
+  if (!line.includes('<<')) return NO_MARKERS;
   const to = line.length;
   let head = splitKeyword(line, 0, to);
-  if (!head) return { markers: [] };
+  if (!head) return NO_MARKERS;
   let kind = head.keyword.value.toLowerCase();
   if (kind === 'onbuild') {
     const { argsStart } = extractFlags(line, head.restStart, to);
     head = splitKeyword(line, argsStart, to);
-    if (!head) return { markers: [] };
+    if (!head) return NO_MARKERS;
     kind = head.keyword.value.toLowerCase();
   }
-  if (!HEREDOC_INSTRUCTIONS.has(kind)) return { markers: [] };
+  if (!HEREDOC_INSTRUCTIONS.has(kind)) return NO_MARKERS;
   const { argsStart } = extractFlags(line, head.restStart, to);
   const args = trimSpan(line, argsStart, to);
-  if (parseJsonArray(line, args.start, args.end).kind !== 'shell') return { markers: [] };
+  if (parseJsonArray(line, args.start, args.end).kind !== 'shell') return NO_MARKERS;
 
   const markers: HeredocMarker[] = [];
   for (const word of shellWords(line, 0, to)) {
+    if (!word.value.includes('<<')) continue;
     const m = MARKER.exec(word.value);
     if (!m?.[3]) continue;
     const rest = m[3];
@@ -55,7 +68,6 @@ export function findHeredocMarkers(line: string): HeredocMarkers {
         error: { message: `invalid heredoc delimiter ${rest}: unbalanced quotes`, start: word.start, end: word.end },
       };
     }
-    const quotes = (s: string) => s.split('"').length + s.split("'").length - 2;
     const marker: HeredocMarker = {
       name,
       chomp: m[2] === '-',
@@ -130,6 +142,7 @@ export function chompHeredoc(raw: string): string {
 
 /** The delimiter when `word` is a heredoc marker (`<<EOF`, `<<-"EOF"`, `3<<EOF`), else false. */
 export function isHeredocWord(word: string): string | false {
+  if (!word.includes('<<')) return false;
   const m = MARKER.exec(word);
   if (!m?.[3]) return false;
   return unquoteWord(m[3]) ?? false;

@@ -7,6 +7,10 @@ export type JsonArrayResult =
   /** A valid JSON array holding something other than strings: an error in BuildKit. */
   | { kind: 'not-strings' };
 
+/** The results without values, shared (read-only). */
+const SHELL: JsonArrayResult = Object.freeze({ kind: 'shell' });
+const NOT_STRINGS: JsonArrayResult = Object.freeze({ kind: 'not-strings' });
+
 /**
  * The exec form: `[from, to)` (already trimmed) is exactly one JSON array of
  * strings. Anything that is not valid JSON falls back to the shell form, as
@@ -14,15 +18,15 @@ export type JsonArrayResult =
  * string literal.
  */
 export function parseJsonArray(text: string, from: number, to: number): JsonArrayResult {
-  if (from >= to || text.charCodeAt(from) !== 91) return { kind: 'shell' };
+  if (from >= to || text.charCodeAt(from) !== 91) return SHELL;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text.slice(from, to));
   } catch {
-    return { kind: 'shell' };
+    return SHELL;
   }
-  if (!Array.isArray(parsed)) return { kind: 'shell' };
-  if (!parsed.every((v) => typeof v === 'string')) return { kind: 'not-strings' };
+  if (!Array.isArray(parsed)) return SHELL;
+  if (!parsed.every((v) => typeof v === 'string')) return NOT_STRINGS;
   const values: Span[] = [];
   let i = from + 1;
   for (const value of parsed as string[]) {

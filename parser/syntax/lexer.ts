@@ -176,11 +176,20 @@ function matchContinuation(text: string, offset: number, esc: number, lineStart:
 function matchHeredocBody(text: string, offset: number, tokens: IToken[]): [string] | null {
   const last = tokens[tokens.length - 1];
   if (!last || last.tokenType !== LineEnd) return null;
-  let line = '';
-  for (let i = tokens.length - 2; i >= 0; i--) {
-    const t = tokens[i]!;
-    if (textTypes.has(t.tokenType)) line = t.image + line;
+  // the instruction's text tokens, back to its first; the line is joined only when it may hold a marker
+  let first = tokens.length - 2;
+  let marked = false;
+  for (; first >= 0; first--) {
+    const t = tokens[first]!;
+    // any `<` (a `<<` may be split across two segments)
+    if (textTypes.has(t.tokenType) && t.image.includes('<')) marked = true;
     if (startTypes.has(t.tokenType)) break;
+  }
+  if (!marked) return null;
+  let line = '';
+  for (let i = Math.max(first, 0); i < tokens.length - 1; i++) {
+    const t = tokens[i]!;
+    if (textTypes.has(t.tokenType)) line += t.image;
   }
   const { markers } = findHeredocMarkers(line);
   if (markers.length === 0) return null;

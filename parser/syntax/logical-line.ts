@@ -1,4 +1,5 @@
 import type { Position, SourceRange } from '../ast.js';
+import { trimEnd } from './chars.js';
 import type { IToken } from './chevrotain.js';
 
 const ONE_SEGMENT: readonly number[] = [0];
@@ -14,6 +15,15 @@ export class LogicalLine {
   /** Where each segment starts in `text`. */
   private readonly starts: readonly number[];
   private readonly tokens: IToken[];
+  /**
+   * The last positions handed out, by index: ranges of one instruction often share an end (the last
+   * word ends where the instruction does), and then share the object too. Positions are read-only.
+   */
+  private index0 = -1;
+  private position0: Position | undefined;
+  /** The position of the line's last non-blank character, kept once asked for (every range ending there shares it). */
+  private readonly lastIndex: number;
+  private lastPosition: Position | undefined;
 
   constructor(segments: IToken[]) {
     this.tokens = segments;
@@ -21,6 +31,7 @@ export class LogicalLine {
       // most instructions are one line: no joining, and the starts are shared
       this.text = segments[0]!.image;
       this.starts = ONE_SEGMENT;
+      this.lastIndex = trimEnd(this.text, 0, this.text.length) - 1;
       return;
     }
     const starts: number[] = [];
@@ -31,10 +42,23 @@ export class LogicalLine {
     }
     this.text = text;
     this.starts = starts;
+    this.lastIndex = trimEnd(text, 0, text.length) - 1;
   }
 
   /** The source position of the character at `index` (an index equal to the length maps just past the last one). */
   position(index: number): Position {
+    if (index === this.lastIndex) {
+      this.lastPosition ??= this.locate(index);
+      return this.lastPosition;
+    }
+    if (index === this.index0) return this.position0!;
+    const p = this.locate(index);
+    this.index0 = index;
+    this.position0 = p;
+    return p;
+  }
+
+  private locate(index: number): Position {
     const n = this.tokens.length;
     if (n === 0) return { line: 1, column: 1 };
     let lo = 0;

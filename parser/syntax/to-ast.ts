@@ -73,9 +73,12 @@ function instruction(
   if (!head) return;
   out.seen++;
   const start = line.position(head.keyword.start);
-  const comments: string[] = [];
-  for (let l = start.line - 1; commentsByLine.has(l); l--) comments.push(commentsByLine.get(l)!);
-  comments.reverse();
+  let comments = NO_COMMENTS;
+  if (commentsByLine.has(start.line - 1)) {
+    comments = [];
+    for (let l = start.line - 1; commentsByLine.has(l); l--) comments.push(commentsByLine.get(l)!);
+    comments.reverse();
+  }
 
   const heredocs = heredocsOf(tokens.heredocBody, line);
   if ('error' in heredocs) {
@@ -149,7 +152,7 @@ class Source implements InstructionSource {
   parseNested(nested: number): Instruction {
     const { line, options } = this.shared;
     const head = splitKeyword(line.text, nested, line.text.length)!;
-    return options.build(new Source(this.shared, head, nested, line.position(head.keyword.start), []));
+    return options.build(new Source(this.shared, head, nested, line.position(head.keyword.start), NO_COMMENTS));
   }
 }
 
@@ -189,7 +192,13 @@ function emptyLine(tokens: IToken[]): number | undefined {
   return undefined;
 }
 
-const NO_RAW: string[] = [];
+/** Shared empty lists (frozen): most instructions have no comments and no heredocs. */
+const NO_COMMENTS: string[] = Object.freeze([]) as unknown as string[];
+const NO_RAW: string[] = Object.freeze([]) as unknown as string[];
+const NO_HEREDOCS: { docs: Heredoc[]; raw: string[] } = Object.freeze({
+  docs: Object.freeze([]) as unknown as Heredoc[],
+  raw: NO_RAW,
+});
 
 /** The instruction's heredocs: markers from its line, bodies from the `HeredocBody` token that follows it. */
 function heredocsOf(
@@ -197,7 +206,7 @@ function heredocsOf(
   line: LogicalLine,
 ): { docs: Heredoc[]; raw: string[] } | { error: Diagnostic } {
   const payload = token?.payload as HeredocPayload | undefined;
-  if (!payload && !line.text.includes('<<')) return { docs: [], raw: NO_RAW };
+  if (!payload && !line.text.includes('<<')) return NO_HEREDOCS;
   let markers: HeredocMarker[];
   if (payload) {
     markers = payload.markers;

@@ -32,12 +32,15 @@ export interface FlagSpan extends Span {
   flagValue: string | null;
 }
 
+const NO_FLAGS: FlagSpan[] = Object.freeze([]) as unknown as FlagSpan[];
+
 /**
  * Reads the `--flag` words at the start of `[from, to)` and returns them with
  * the index where the arguments start. A lone `--` ends the flags.
  */
 export function extractFlags(text: string, from: number, to: number): { flags: FlagSpan[]; argsStart: number } {
-  const flags: FlagSpan[] = [];
+  // most instructions have no flags: they share one empty (frozen) list
+  let flags = NO_FLAGS;
   let pos = from;
   for (;;) {
     pos = skipSpace(text, pos, to);
@@ -60,15 +63,16 @@ export function extractFlags(text: string, from: number, to: number): { flags: F
       ({ word, end: pos } = unquoteFlag(text, start, to));
     }
     if (word === '--') return { flags, argsStart: skipSpace(text, pos, to) };
-    const body = word.slice(2);
-    const eq = body.indexOf('=');
-    flags.push({
+    const eq = word.indexOf('=', 2);
+    const flag: FlagSpan = {
       value: word,
       start,
       end: pos,
-      name: eq < 0 ? body : body.slice(0, eq),
-      flagValue: eq < 0 ? null : body.slice(eq + 1),
-    });
+      name: eq < 0 ? word.slice(2) : word.slice(2, eq),
+      flagValue: eq < 0 ? null : word.slice(eq + 1),
+    };
+    if (flags === NO_FLAGS) flags = [flag];
+    else flags.push(flag);
   }
 }
 
