@@ -149,8 +149,8 @@ def main():
 - **warm**: identical rebuild after one untimed priming build. **change**: `mutate.sh` (untimed) changes
   one input, then the timed rebuild.
 - docker-buildkit = `DOCKER_BUILDKIT=1 /usr/bin/docker build`, buildah = `buildah build --layers` (default
-  `--jobs=1`: stages one at a time), tsbuild = `tsbuild --root <per-case root> build` from this checkout's
-  dist/. All build `FROM bbase` (busybox, `bench/build/make-base.sh`); tsbuild gets the same image through
+  `--jobs=1`: stages one at a time), tsbuild = `tsbuild --root <per-case root> build` from this checkout
+  (package.json bin). All build `FROM bbase` (busybox, `bench/build/make-base.sh`); tsbuild gets the same image through
   `docker save` + `tsbuild load` into a fresh store root per case, removed after the case.
 - 2 shared cores: other sessions' load moves absolute figures; the ratios (same run, same load) matter more.""")
     print("\n".join(out))

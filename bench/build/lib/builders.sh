@@ -5,15 +5,17 @@
 #
 # Builders: docker-buildkit buildah tsbuild
 #
-# tsbuild is run from this checkout (`node dist/cli/main.js`, built with `npm run build`) with a
+# tsbuild is run from this checkout (`node <package.json bin>`, built with `npm run build`) with a
 # store root of its own per case ($TSB_ROOT_BASE/<case>), which bench/build.sh creates (bbase
 # loaded into it) before the case and removes after it. Overrides:
-#   TSBUILD_BIN='node /path/dist/cli/main.js'     the tsbuild command (default: this checkout's dist/)
+#   TSBUILD_BIN='node /path/dist/bin/main.js'     the tsbuild command (default: this checkout's bin)
 #   TSBUILD='... build NOCACHE -t NAME DIR'       the whole build command template; the words NAME,
 #        DIR, NOCACHE and ROOT are replaced by the image name, the context folder, --no-cache (cold
 #        builds only) and the case's store root. Split on whitespace, no quoting.
 
-TSBUILD_BIN=${TSBUILD_BIN:-node $REPO_DIR/dist/cli/main.js}
+# The CLI entry point is package.json's "bin" (what `npm install -g` would put on the PATH).
+TSB_MAIN=$(cd "$REPO_DIR" && realpath -m "$(node -p 'require("./package.json").bin.tsbuild' 2>/dev/null)")
+TSBUILD_BIN=${TSBUILD_BIN:-node $TSB_MAIN}
 TSB_ROOT_BASE=${TSB_ROOT_BASE:-$BENCH_WORK/tsbuild-root}
 TSBUILD=${TSBUILD:-$TSBUILD_BIN --root ROOT build NOCACHE -t NAME DIR}
 
@@ -126,8 +128,8 @@ builder_check() {
     docker-buildkit) "$DOCKER" info >/dev/null 2>&1 || { echo "docker daemon not reachable via $DOCKER"; return 1; } ;;
     buildah) "$BUILDAH" version >/dev/null 2>&1 || { echo "$BUILDAH not usable"; return 1; } ;;
     tsbuild)
-      if [ "$TSBUILD_BIN" = "node $REPO_DIR/dist/cli/main.js" ] && [ ! -f "$REPO_DIR/dist/cli/main.js" ]; then
-        echo "tsbuild build not available: $REPO_DIR/dist/cli/main.js missing (run npm run build)"; return 1
+      if [ "$TSBUILD_BIN" = "node $TSB_MAIN" ] && [ ! -f "$TSB_MAIN" ]; then
+        echo "tsbuild build not available: $TSB_MAIN missing (run npm run build)"; return 1
       fi
       if ! $TSBUILD_BIN --help 2>/dev/null | grep -qE '^ +tsbuild build( |$)'; then
         echo "tsbuild build not available: '$TSBUILD_BIN --help' lists no build command"; return 1
