@@ -14,7 +14,8 @@
 #        builds only) and the case's store root. Split on whitespace, no quoting.
 
 # The CLI entry point is package.json's "bin" (what `npm install -g` would put on the PATH).
-TSB_MAIN=$(cd "$REPO_DIR" && realpath -m "$(node -p 'require("./package.json").bin.tsbuild' 2>/dev/null)")
+TSB_MAIN=$(cd "$REPO_DIR" 2>/dev/null && realpath -m "$(node -p 'require("./package.json").bin.tsbuild' 2>/dev/null)")
+TSB_MAIN=${TSB_MAIN:-$REPO_DIR/package.json bin.tsbuild}
 TSBUILD_BIN=${TSBUILD_BIN:-node $TSB_MAIN}
 TSB_ROOT_BASE=${TSB_ROOT_BASE:-$BENCH_WORK/tsbuild-root}
 TSBUILD=${TSBUILD:-$TSBUILD_BIN --root ROOT build NOCACHE -t NAME DIR}
