@@ -382,6 +382,7 @@ export async function runBuild(line: BuildCommandLine): Promise<void> {
   const onSignal = () => {
     interrupted++;
     if (interrupted > 1) process.exit(130);
+    renderer.cancel();
     abort.abort();
   };
   process.on('SIGINT', onSignal);

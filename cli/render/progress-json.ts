@@ -31,6 +31,9 @@ export class JsonRenderer implements ProgressRenderer {
     this.#out.write(`${JSON.stringify(event)}\n`);
   }
 
+  /** The events say it all: a canceled build ends with a `build-error` line whose `canceled` is set. */
+  cancel(): void {}
+
   end(outcome: BuildOutcome): boolean {
     if (outcome.ok) return false;
     const err = outcome.error;

@@ -2,7 +2,7 @@ import type { BuildEvent, StepRef } from '../../builder/types.js';
 import {
   type BuildOutcome,
   humanSize,
-  LineSplitter,
+  logLines,
   type ProgressRenderer,
   type ProgressStream,
   seconds,
@@ -19,7 +19,6 @@ interface StepState {
   ref: StepRef;
   /** The builder's time of step-start (or of the first event seen for the step). */
   start: number;
-  lines: LineSplitter;
   /** The last log lines, `0.123 text`, for the error block. */
   tail: string[];
   finished: boolean;
@@ -54,6 +53,7 @@ export class PlainRenderer implements ProgressRenderer {
   /** The vertex whose lines were printed last. */
   #current: number | undefined;
   #printedAny = false;
+  #canceling = false;
   #maxId = 0;
   #export: ExportState | undefined;
 
@@ -79,15 +79,12 @@ export class PlainRenderer implements ProgressRenderer {
         this.#switchTo(e.step.id, stepTitle(e.step));
         return;
       case 'step-log': {
-        const s = this.#step(e.step, e.time);
-        const lines = s.lines.push(e.data);
-        if (lines.length > 0) this.#logLines(s, lines, e.time);
+        this.#logLines(this.#step(e.step, e.time), logLines(e.data), e.time);
         return;
       }
       case 'step-cached': {
         const s = this.#step(e.step, e.time);
         if (s.finished) return;
-        this.#flush(s, e.time);
         this.#switchTo(s.ref.id, stepTitle(s.ref));
         this.#line(s.ref.id, 'CACHED');
         s.finished = true;
@@ -102,7 +99,6 @@ export class PlainRenderer implements ProgressRenderer {
       case 'step-done': {
         const s = this.#step(e.step, e.time);
         if (s.finished) return;
-        this.#flush(s, e.time);
         this.#switchTo(s.ref.id, stepTitle(s.ref));
         this.#line(s.ref.id, e.cached ? 'CACHED' : `DONE ${seconds(e.durationMs)}`);
         s.finished = true;
@@ -110,10 +106,13 @@ export class PlainRenderer implements ProgressRenderer {
       }
       case 'step-error': {
         const s = this.#step(e.step, e.time);
-        this.#flush(s, e.time);
         this.#switchTo(s.ref.id, stepTitle(s.ref));
-        this.#line(s.ref.id, `ERROR: ${e.message}`);
         s.finished = true;
+        if (this.#canceling) {
+          this.#line(s.ref.id, 'CANCELED');
+          return;
+        }
+        this.#line(s.ref.id, `ERROR: ${e.message}`);
         s.error = e.message;
         return;
       }
@@ -131,8 +130,11 @@ export class PlainRenderer implements ProgressRenderer {
     }
   }
 
+  cancel(): void {
+    this.#canceling = true;
+  }
+
   end(outcome: BuildOutcome): boolean {
-    for (const s of this.#steps.values()) this.#flush(s, s.start);
     if (!outcome.ok && outcome.canceled) {
       for (const s of this.#steps.values()) {
         if (s.finished) continue;
@@ -154,7 +156,7 @@ export class PlainRenderer implements ProgressRenderer {
   #step(ref: StepRef, time: number): StepState {
     let s = this.#steps.get(ref.id);
     if (!s) {
-      s = { ref, start: time, lines: new LineSplitter(), tail: [], finished: false };
+      s = { ref, start: time, tail: [], finished: false };
       this.#steps.set(ref.id, s);
       this.#maxId = Math.max(this.#maxId, ref.id);
     }
@@ -168,11 +170,6 @@ export class PlainRenderer implements ProgressRenderer {
     this.#write(lines.map((l) => prefix + l));
     for (const l of lines) s.tail.push(`${at} ${l}`);
     if (s.tail.length > ERROR_TAIL_LINES) s.tail.splice(0, s.tail.length - ERROR_TAIL_LINES);
-  }
-
-  #flush(s: StepState, time: number): void {
-    const rest = s.lines.flush();
-    if (rest.length > 0) this.#logLines(s, rest, time);
   }
 
   /**

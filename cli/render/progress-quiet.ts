@@ -25,6 +25,10 @@ export class QuietRenderer implements ProgressRenderer {
     this.#plain.event(event);
   }
 
+  cancel(): void {
+    this.#plain.cancel();
+  }
+
   end(outcome: BuildOutcome): boolean {
     const reported = this.#plain.end(outcome);
     if (!outcome.ok) {

@@ -3,7 +3,7 @@ import type { Ora } from 'ora';
 import type { BuildEvent, StepRef } from '../../builder/types.js';
 import {
   type BuildOutcome,
-  LineSplitter,
+  logLines,
   type ProgressRenderer,
   type ProgressStream,
   seconds,
@@ -32,12 +32,15 @@ export interface TtyRendererOptions {
  * lines. Each step that ends is printed above it for good, as BuildKit's tty
  * display does (` => CACHED [stage 1/2] …`, ` => [stage 2/2] RUN …   0.4s`), and
  * the build ends with one summary line. Returns undefined when ora finds the
- * stream is not an interactive terminal and `force` is not set.
+ * stream is not an interactive terminal and `force` is not set, or when the
+ * terminal has no width.
  */
 export async function createTtyRenderer(
   stream: NodeJS.WriteStream | ProgressStream,
   options: TtyRendererOptions = {},
 ): Promise<TtyRenderer | undefined> {
+  // A terminal without a size (a pty nobody sized) cannot be redrawn: ora would clear lines without end.
+  if (!stream.columns) return undefined;
   const { default: ora } = await import('ora');
   const spinner = ora({
     stream: stream as NodeJS.WriteStream,
@@ -52,7 +55,6 @@ export async function createTtyRenderer(
 interface Running {
   ref: StepRef;
   startedAt: number;
-  lines: LineSplitter;
   logs: string[];
 }
 
@@ -68,8 +70,12 @@ export class TtyRenderer implements ProgressRenderer {
   readonly #warnings: Warning[] = [];
   #total = 0;
   #cached = 0;
+  /** Steps that completed (cached, done or failed; not canceled). */
+  #done = 0;
   #startedAt: number;
   #exporting: { startedAt: number; detail: string } | undefined;
+  #canceling = false;
+  #image: { id: string; names: string[] } | undefined;
 
   constructor(spinner: Ora, out: ProgressStream, now: () => number) {
     this.#spinner = spinner;
@@ -98,8 +104,7 @@ export class TtyRenderer implements ProgressRenderer {
         return;
       case 'step-log': {
         const r = this.#start(e.step);
-        const lines = r.lines.push(e.data).map(cleanLine);
-        if (lines.length === 0) return;
+        const lines = logLines(e.data).map(cleanLine);
         r.logs.push(...lines);
         if (r.logs.length > TTY_LOG_LINES) r.logs.splice(0, r.logs.length - TTY_LOG_LINES);
         const tail = this.#tails.get(e.step.id) ?? [];
@@ -115,6 +120,10 @@ export class TtyRenderer implements ProgressRenderer {
         this.#finish(e.step, e.cached ? 'CACHED' : '', e.cached ? undefined : e.durationMs);
         return;
       case 'step-error': {
+        if (this.#canceling) {
+          this.#finish(e.step, 'CANCELED', undefined);
+          return;
+        }
         const tail = this.#tails.get(e.step.id) ?? [];
         this.#finish(e.step, 'ERROR', this.#now() - (this.#running.get(e.step.id)?.startedAt ?? this.#now()));
         this.#failed.push({ ref: e.step, tail });
@@ -137,18 +146,30 @@ export class TtyRenderer implements ProgressRenderer {
         const took = this.#exporting ? this.#now() - this.#exporting.startedAt : 0;
         this.#persist([this.#row(' => exporting to image', seconds(took))]);
         this.#exporting = undefined;
+        this.#image = { id: e.imageId, names: e.names };
         return;
       }
     }
   }
 
+  cancel(): void {
+    this.#canceling = true;
+    this.#spinner.text = 'Canceling';
+  }
+
   end(outcome: BuildOutcome): boolean {
     const elapsed = seconds(this.#now() - this.#startedAt);
-    const counts = `${this.#finished.size} step${this.#finished.size === 1 ? '' : 's'}, ${this.#cached} cached`;
+    const counts = `${this.#done} step${this.#done === 1 ? '' : 's'}, ${this.#cached} cached`;
+    if (!outcome.ok && outcome.canceled) {
+      for (const r of [...this.#running.values()]) this.#finish(r.ref, 'CANCELED', undefined);
+    }
     // The summary line persists the spinner's text and suffix: the running steps must not come with it.
     this.#spinner.suffixText = '';
     if (outcome.ok) {
-      this.#spinner.succeed(`Built in ${elapsed} (${counts})`);
+      const image = this.#image;
+      const id = image ? ` ${image.id.slice(0, 'sha256:'.length + 12)}` : '';
+      const names = image && image.names.length > 0 ? `: ${image.names.join(', ')}` : '';
+      this.#spinner.succeed(`Built${id} in ${elapsed} (${counts})${names}`);
     } else if (outcome.canceled) {
       this.#spinner.fail(`Canceled after ${elapsed} (${counts})`);
     } else {
@@ -167,7 +188,7 @@ export class TtyRenderer implements ProgressRenderer {
   /** The spinner's text after `Building`: elapsed time, counts, and the running steps with their last lines. */
   frameText(): string {
     const width = this.#width();
-    const head = `${seconds(this.#now() - this.#startedAt)} (${this.#finished.size}/${Math.max(this.#total, this.#finished.size + this.#running.size)})`;
+    const head = `${seconds(this.#now() - this.#startedAt)} (${this.#done}/${Math.max(this.#total, this.#finished.size + this.#running.size)})`;
     const lines = [head];
     for (const r of this.#running.values()) {
       lines.push(this.#row(` => ${stepTitle(r.ref)}`, seconds(this.#now() - r.startedAt)));
@@ -186,18 +207,19 @@ export class TtyRenderer implements ProgressRenderer {
   #start(ref: StepRef): Running {
     let r = this.#running.get(ref.id);
     if (!r) {
-      r = { ref, startedAt: this.#now(), lines: new LineSplitter(), logs: [] };
+      r = { ref, startedAt: this.#now(), logs: [] };
       this.#running.set(ref.id, r);
     }
     return r;
   }
 
   /** A step ended: it leaves the spinner's text and is printed above it for good. */
-  #finish(ref: StepRef, status: 'CACHED' | 'ERROR' | '', durationMs: number | undefined): void {
+  #finish(ref: StepRef, status: 'CACHED' | 'CANCELED' | 'ERROR' | '', durationMs: number | undefined): void {
     if (this.#finished.has(ref.id)) return;
     this.#running.delete(ref.id);
     this.#finished.add(ref.id);
     if (status === 'CACHED') this.#cached++;
+    if (status !== 'CANCELED') this.#done++;
     const left = ` => ${status ? `${status} ` : ''}${stepTitle(ref)}`;
     this.#persist([this.#row(left, durationMs === undefined ? '' : seconds(durationMs))]);
   }

@@ -7,6 +7,8 @@ import type { BuildEvent, StepRef } from '../../builder/types.js';
  */
 export interface ProgressRenderer {
   event(event: BuildEvent): void;
+  /** Ctrl-C: the build is being stopped, so steps that fail from now on were canceled. */
+  cancel(): void;
   /**
    * The build ended. Returns true when the renderer reported the failure in
    * full itself (json prints it as one JSON line), so the CLI must not print it again.
@@ -91,31 +93,11 @@ export function warningSummary(warnings: Extract<BuildEvent, { type: 'warning' }
 }
 
 /**
- * Splits streamed log data into whole lines, keeping an unfinished last line
- * until more data (or `flush`) completes it. `\r\n` counts as one line end.
+ * The lines of a `step-log` event: the builder sends one line per event without
+ * its newline; data that holds newlines is split, and a last newline ends the
+ * last line (it does not make an empty one). `\r\n` counts as one line end.
  */
-export class LineSplitter {
-  #partial = '';
-  readonly #maxLine: number;
-
-  /** `maxLine`: an unfinished line longer than this is let out as it is (output without newlines). */
-  constructor(maxLine = 64 * 1024) {
-    this.#maxLine = maxLine;
-  }
-
-  push(data: string): string[] {
-    const text = this.#partial + data;
-    const parts = text.split('\n');
-    this.#partial = parts.pop() ?? '';
-    const lines = parts.map((p) => (p.endsWith('\r') ? p.slice(0, -1) : p));
-    if (this.#partial.length > this.#maxLine) lines.push(...this.flush());
-    return lines;
-  }
-
-  flush(): string[] {
-    if (this.#partial === '') return [];
-    const rest = this.#partial;
-    this.#partial = '';
-    return [rest];
-  }
+export function logLines(data: string): string[] {
+  const text = data.endsWith('\n') ? data.slice(0, -1) : data;
+  return text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
 }

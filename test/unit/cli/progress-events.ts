@@ -20,16 +20,20 @@ export const FAIL = step(4, 'stage-1', 2, 2, 'RUN exit 3', 7);
 
 const T0 = 1_700_000_000_000;
 
-/** A successful two-stage build: a cached FROM, a RUN with output, a cached WORKDIR, the export. */
+/**
+ * A successful two-stage build: a cached FROM, a RUN with output, a cached WORKDIR, the export.
+ * As the builder sends them, each step-log event is one line without its newline.
+ */
 export function successfulBuild(): BuildEvent[] {
   return [
     { type: 'build-start', buildId: 'b1', file: '/ctx/Dockerfile', steps: 4, time: T0 },
     { type: 'step-cached', step: FROM, time: T0 + 5 },
     { type: 'step-done', step: FROM, cached: true, durationMs: 0, time: T0 + 5 },
     { type: 'step-start', step: RUN, time: T0 + 10 },
-    { type: 'step-log', step: RUN, stream: 'stderr', data: 'err\n', time: T0 + 355 },
-    { type: 'step-log', step: RUN, stream: 'stdout', data: 'hi\nhalf', time: T0 + 356 },
-    { type: 'step-log', step: RUN, stream: 'stdout', data: ' a line\n', time: T0 + 657 },
+    { type: 'step-log', step: RUN, stream: 'stderr', data: 'err', time: T0 + 355 },
+    { type: 'step-log', step: RUN, stream: 'stdout', data: 'hi', time: T0 + 356 },
+    { type: 'step-log', step: RUN, stream: 'stdout', data: '', time: T0 + 356 },
+    { type: 'step-log', step: RUN, stream: 'stdout', data: 'bye', time: T0 + 657 },
     { type: 'step-done', step: RUN, cached: false, durationMs: 700, time: T0 + 710 },
     { type: 'step-cached', step: WORKDIR, time: T0 + 711 },
     { type: 'step-done', step: WORKDIR, cached: true, durationMs: 0, time: T0 + 711 },
@@ -56,7 +60,7 @@ export function failedBuild(): BuildEvent[] {
     { type: 'step-cached', step: WORKDIR, time: T0 + 1 },
     { type: 'step-done', step: WORKDIR, cached: true, durationMs: 0, time: T0 + 1 },
     { type: 'step-start', step: FAIL, time: T0 + 100 },
-    { type: 'step-log', step: FAIL, stream: 'stdout', data: 'about to fail\n', time: T0 + 356 },
+    { type: 'step-log', step: FAIL, stream: 'stdout', data: 'about to fail', time: T0 + 356 },
     {
       type: 'step-error',
       step: FAIL,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BuildEvent } from '../../../builder/types.js';
-import { humanSize, LineSplitter, warningSummary } from '../../../cli/render/progress.js';
+import { humanSize, logLines, warningSummary } from '../../../cli/render/progress.js';
 import { PlainRenderer } from '../../../cli/render/progress-plain.js';
 import { TsbuildError } from '../../../errors.js';
 import { FAIL, failedBuild, RUN, sink, step, successfulBuild } from './progress-events.js';
@@ -23,7 +23,8 @@ describe('plain progress', () => {
         '#2 [base 2/2] RUN echo hi && echo err >&2',
         '#2 0.345 err',
         '#2 0.346 hi',
-        '#2 0.647 half a line',
+        '#2 0.346 ',
+        '#2 0.647 bye',
         '#2 DONE 0.7s',
         '',
         '#3 [stage-1 1/2] WORKDIR /app',
@@ -67,8 +68,8 @@ describe('plain progress', () => {
     const events: BuildEvent[] = [
       { type: 'step-start', step: a, time: 0 },
       { type: 'step-start', step: b, time: 10 },
-      { type: 'step-log', step: a, stream: 'stdout', data: 'from a\n', time: 1000 },
-      { type: 'step-log', step: b, stream: 'stdout', data: 'from b\n', time: 1010 },
+      { type: 'step-log', step: a, stream: 'stdout', data: 'from a', time: 1000 },
+      { type: 'step-log', step: b, stream: 'stdout', data: 'from b', time: 1010 },
       { type: 'step-done', step: a, cached: false, durationMs: 1100, time: 1100 },
       { type: 'step-done', step: b, cached: false, durationMs: 1200, time: 1210 },
     ];
@@ -100,10 +101,16 @@ describe('plain progress', () => {
 
   it('labels the steps of a single unnamed stage [i/n] and prints every line of long output', () => {
     const s = step(1, '', 2, 2, 'RUN seq 1 500');
-    const data = Array.from({ length: 500 }, (_, i) => `${i + 1}\n`).join('');
+    const logs: BuildEvent[] = Array.from({ length: 500 }, (_, i) => ({
+      type: 'step-log',
+      step: s,
+      stream: 'stdout',
+      data: `${i + 1}`,
+      time: 5,
+    }));
     const text = render([
       { type: 'step-start', step: s, time: 0 },
-      { type: 'step-log', step: s, stream: 'stdout', data, time: 5 },
+      ...logs,
       { type: 'step-done', step: s, cached: false, durationMs: 5, time: 5 },
     ]).text;
     expect(text.split('\n')[0]).toBe('#1 [2/2] RUN seq 1 500');
@@ -112,20 +119,20 @@ describe('plain progress', () => {
     expect(text.split('\n').filter((l) => l.startsWith('#1 0.005 '))).toHaveLength(500);
   });
 
-  it('prints an unfinished last line when the step ends', () => {
+  it('splits log data that holds several lines, a last newline ending the last one', () => {
     const text = render([
       { type: 'step-start', step: RUN, time: 0 },
-      { type: 'step-log', step: RUN, stream: 'stdout', data: 'no newline', time: 100 },
-      { type: 'step-done', step: RUN, cached: false, durationMs: 200, time: 200 },
+      { type: 'step-log', step: RUN, stream: 'stdout', data: 'one\r\ntwo\n', time: 100 },
+      { type: 'step-log', step: RUN, stream: 'stdout', data: 'three', time: 200 },
     ]).text;
-    expect(text).toContain('#2 0.200 no newline\n#2 DONE 0.2s\n');
+    expect(text).toContain('#2 0.100 one\n#2 0.100 two\n#2 0.200 three\n');
   });
 
   it('shows the reason of a cache miss with --debug-cache and times output from the step start', () => {
     const text = render([
       { type: 'cache-miss', step: RUN, reason: 'file /app/a.txt differs', time: 0 },
       { type: 'step-start', step: RUN, time: 50 },
-      { type: 'step-log', step: RUN, stream: 'stdout', data: 'x\n', time: 150 },
+      { type: 'step-log', step: RUN, stream: 'stdout', data: 'x', time: 150 },
     ]).text;
     expect(text).toBe(
       '#2 [base 2/2] RUN echo hi && echo err >&2\n#2 cache miss: file /app/a.txt differs\n#2 0.100 x\n',
@@ -157,12 +164,22 @@ describe('plain progress', () => {
     const { text, reported } = render(
       [
         { type: 'step-start', step: FAIL, time: 0 },
-        { type: 'step-log', step: FAIL, stream: 'stdout', data: 'working\n', time: 10 },
+        { type: 'step-log', step: FAIL, stream: 'stdout', data: 'working', time: 10 },
       ],
       { ok: false, error: new Error('aborted'), canceled: true },
     );
     expect(text).toBe('#4 [stage-1 2/2] RUN exit 3\n#4 0.010 working\n#4 CANCELED\ncanceled\n');
     expect(reported).toBe(true);
+  });
+
+  it('prints a step that fails after Ctrl-C as CANCELED, without an error block', () => {
+    const out = sink();
+    const r = new PlainRenderer(out);
+    r.event({ type: 'step-start', step: FAIL, time: 0 });
+    r.cancel();
+    r.event({ type: 'step-error', step: FAIL, code: 'TSB_INTERNAL', message: 'This operation was aborted', time: 5 });
+    r.end({ ok: false, error: new Error('aborted'), canceled: true });
+    expect(out.text()).toBe('#4 [stage-1 2/2] RUN exit 3\n#4 CANCELED\ncanceled\n');
   });
 
   it('prints the context transfer as an internal vertex', () => {
@@ -208,14 +225,11 @@ describe('progress helpers', () => {
     ]);
   });
 
-  it('splits streamed data into lines, CRLF as one end, and lets out overlong unfinished lines', () => {
-    const s = new LineSplitter(8);
-    expect(s.push('a\r\nb')).toEqual(['a']);
-    expect(s.push('c\n')).toEqual(['bc']);
-    expect(s.push('0123456789')).toEqual(['0123456789']);
-    expect(s.push('tail')).toEqual([]);
-    expect(s.flush()).toEqual(['tail']);
-    expect(s.flush()).toEqual([]);
+  it('splits log data into lines', () => {
+    expect(logLines('a')).toEqual(['a']);
+    expect(logLines('')).toEqual(['']);
+    expect(logLines('a\r\nb\n')).toEqual(['a', 'b']);
+    expect(logLines('a\n\n')).toEqual(['a', '']);
   });
 
   it('counts one warning in the singular', () => {

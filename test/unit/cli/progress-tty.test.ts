@@ -69,21 +69,17 @@ describe('tty progress', () => {
     const { r } = await tty(() => clock);
     r.event({ type: 'build-start', buildId: 'b', file: 'Dockerfile', steps: 4, time: 0 });
     r.event({ type: 'step-start', step: RUN, time: 0 });
-    const many = Array.from({ length: 10 }, (_, i) => `line ${i + 1}\n`).join('');
-    r.event({
-      type: 'step-log',
-      step: RUN,
-      stream: 'stdout',
-      data: `${many}\u001b[31mred\u001b[0m 50%\r100%\n`,
-      time: 0,
-    });
+    for (let i = 1; i <= 10; i++)
+      r.event({ type: 'step-log', step: RUN, stream: 'stdout', data: `line ${i}`, time: 0 });
+    const progress = '\u001b[31mred\u001b[0m 50%\r100%\tdone';
+    r.event({ type: 'step-log', step: RUN, stream: 'stdout', data: progress, time: 0 });
     clock = 3500;
     const frame = r.frameText().split('\n');
     expect(frame[0]).toBe('2.5s (0/4)');
     expect(frame[1]).toMatch(/^ => \[base 2\/2\] RUN echo hi && echo err >&2 +2\.5s$/);
     expect(frame.slice(2)).toEqual([
       ...Array.from({ length: TTY_LOG_LINES - 1 }, (_, i) => ` => => # line ${i + 11 - TTY_LOG_LINES + 1}`),
-      ' => => # 100%',
+      ' => => # 100%  done',
     ]);
     r.end({ ok: true });
   });
@@ -97,9 +93,10 @@ describe('tty progress', () => {
     expect(lines[1]).toMatch(/^ => \[base 2\/2\] RUN echo hi && echo err >&2 +0\.7s$/);
     expect(lines[2]).toBe(' => CACHED [stage-1 1/2] WORKDIR /app');
     expect(lines[3]).toMatch(/^ => exporting to image +0\.0s$/);
-    expect(lines[4]).toMatch(/Built in 0\.0s \(3 steps, 2 cached\)$/);
+    expect(lines[4]).toMatch(/Built sha256:abc in 0\.0s \(3 steps, 2 cached\): docker\.io\/library\/x:latest$/);
     expect(lines).toHaveLength(5);
-    for (const l of lines) expect(l.length).toBeLessThanOrEqual(term.columns);
+    // The drawn lines fit the terminal (the last, printed once, may wrap).
+    for (const l of lines.slice(0, 4)) expect(l.length).toBeLessThanOrEqual(term.columns);
   });
 
   it('ends a failed build with the step, its message and its last output', async () => {
@@ -119,8 +116,16 @@ describe('tty progress', () => {
   it('says canceled when interrupted', async () => {
     const { term, r } = await tty();
     r.event({ type: 'step-start', step: FAIL, time: 0 });
+    r.event({ type: 'step-start', step: RUN, time: 0 });
+    r.cancel();
+    r.event({ type: 'step-error', step: FAIL, code: 'TSB_INTERNAL', message: 'aborted', time: 0 });
     expect(r.end({ ok: false, error: new Error('x'), canceled: true })).toBe(true);
     const lines = term.lines();
+    expect(lines.slice(0, 2)).toEqual([
+      ' => CANCELED [stage-1 2/2] RUN exit 3',
+      ' => CANCELED [base 2/2] RUN echo hi && echo err >&2',
+    ]);
+    expect(lines).toHaveLength(4);
     expect(lines.at(-2)).toMatch(/Canceled after 0\.0s \(0 steps, 0 cached\)$/);
     expect(lines.at(-1)).toBe('canceled');
   });
@@ -134,6 +139,7 @@ describe('tty progress', () => {
     ];
     for (const e of events) r.event(e);
     r.end({ ok: true });
+    expect(term.lines()[1]).toMatch(/Built in 0\.0s \(1 step, 0 cached\)$/);
     const first = term.lines()[0] as string;
     expect(first.length).toBeLessThanOrEqual(term.columns);
     expect(first).toMatch(/x… +1\.2s$/);
