@@ -9,21 +9,22 @@
  */
 import { posix } from 'node:path';
 import { type SourceRange, withLocation } from '../../errors.js';
-import type {
-  AddInstruction,
-  ArgInstruction,
-  CommandLine,
-  CopyInstruction,
-  Diagnostic,
-  Dockerfile,
-  EnvInstruction,
-  FromInstruction,
-  HealthcheckInstruction,
-  Heredoc,
-  Instruction,
-  LabelInstruction,
-  RunInstruction,
-  RunMount,
+import {
+  type AddInstruction,
+  type ArgInstruction,
+  type CommandLine,
+  type CopyInstruction,
+  type Diagnostic,
+  type Dockerfile,
+  type EnvInstruction,
+  type FromInstruction,
+  type HealthcheckInstruction,
+  type Heredoc,
+  INSTRUCTIONS,
+  type Instruction,
+  type LabelInstruction,
+  type RunInstruction,
+  type RunMount,
 } from '../ast.js';
 import { BuildGraphError } from '../errors.js';
 import { parseRunMount } from '../instructions/index.js';
@@ -59,6 +60,7 @@ import type {
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
+const UPPER_KEYWORDS = new Set(INSTRUCTIONS.map((k) => k.toUpperCase()));
 const PROXY_ARGS = ['http_proxy', 'https_proxy', 'ftp_proxy', 'no_proxy', 'all_proxy'];
 /** Args BuildKit reads itself; never put into the environment. */
 const NON_ENV_ARGS = new Set(['BUILDKIT_SBOM_SCAN_CONTEXT', 'BUILDKIT_SBOM_SCAN_STAGE']);
@@ -755,6 +757,10 @@ class GraphBuilder {
         const words: string[] = [];
         let unmatched: Set<string> | undefined;
         for (const w of inst.ports) {
+          if (isPlainField(w.value, this.escape)) {
+            words.push(w.value);
+            continue;
+          }
           const r = this.expandWordsAt(st, w.value, cmd.range);
           unmatched = withNames(unmatched, r.unmatched);
           for (const v of r.values) words.push(v);
@@ -763,6 +769,11 @@ class GraphBuilder {
         observer?.expose?.({ range: cmd.range, ports: words });
         const ports = new Set<string>();
         for (const w of words) {
+          const simple = simplePort(w);
+          if (simple !== undefined) {
+            ports.add(simple);
+            continue;
+          }
           try {
             for (const p of parsePortSpec(w).ports) ports.add(p);
           } catch (err) {
@@ -1290,6 +1301,34 @@ function isPlainWord(word: string, escapeChar: string): boolean {
   return true;
 }
 
+/** A word that expands to itself as one word: printable ASCII, no white space, nothing to expand. */
+function isPlainField(word: string, escapeChar: string): boolean {
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (c <= 32 || c >= 127) return false;
+  }
+  return word.length > 0 && isPlainWord(word, escapeChar);
+}
+
+/**
+ * `port/tcp` for a plain `port` or `port/tcp` (1 to 65535, no leading zero), as `parsePortSpec` makes it;
+ * undefined for anything else (which `parsePortSpec` reads).
+ */
+function simplePort(spec: string): string | undefined {
+  const slash = spec.indexOf('/');
+  const n = slash < 0 ? spec.length : slash;
+  if (slash >= 0 && !(spec.length === n + 4 && spec.endsWith('/tcp'))) return undefined;
+  if (n === 0 || n > 5 || spec.charCodeAt(0) === 48) return undefined;
+  let value = 0;
+  for (let i = 0; i < n; i++) {
+    const c = spec.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+    value = value * 10 + (c - 48);
+  }
+  if (value > 65535) return undefined;
+  return slash < 0 ? `${spec}/tcp` : spec;
+}
+
 /** `into` with `names` added; a new set only when there are names to add. */
 function withNames(into: Set<string> | undefined, names: ReadonlySet<string>): Set<string> | undefined {
   if (names.size === 0) return into;
@@ -1405,7 +1444,12 @@ function envEntryKeyLength(entry: string): number {
 function displayName(inst: Instruction): string {
   const text = inst.original;
   const k = inst.keyword;
-  if (text.startsWith(k)) return k.toUpperCase() + text.slice(k.length).trimEnd();
+  if (text.startsWith(k)) {
+    // the usual case, an upper-case keyword and no trailing white space: the text itself
+    const last = text.charCodeAt(text.length - 1);
+    if (last > 32 && last < 127 && UPPER_KEYWORDS.has(k)) return text;
+    return k.toUpperCase() + text.slice(k.length).trimEnd();
+  }
   const t = text.trim();
   const sp = t.search(/\s/);
   return sp < 0 ? t.toUpperCase() : t.slice(0, sp).toUpperCase() + t.slice(sp);

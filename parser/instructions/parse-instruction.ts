@@ -43,9 +43,13 @@ const BUILDERS: { [K in InstructionKind]: (input: InstructionInput) => Instructi
 };
 
 const KINDS = new Set<string>(INSTRUCTIONS);
+/** The usual spelling first: an upper-case keyword needs no lower-casing. */
+const KIND_BY_UPPER = new Map<string, InstructionKind>(INSTRUCTIONS.map((k) => [k.toUpperCase(), k]));
 
 /** The instruction kind of a keyword (any case), or undefined. */
 export function instructionKind(keyword: string): InstructionKind | undefined {
+  const upper = KIND_BY_UPPER.get(keyword);
+  if (upper !== undefined) return upper;
   const k = keyword.toLowerCase();
   return KINDS.has(k) ? (k as InstructionKind) : undefined;
 }

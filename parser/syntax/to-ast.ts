@@ -88,20 +88,11 @@ function instruction(
   const lastHeredoc = heredocs.docs[heredocs.docs.length - 1];
   const end = lastHeredoc ? lastHeredoc.range.end : line.position(Math.max(trimEnd(text, 0, text.length) - 1, 0));
 
-  const shared: SharedParts = { options, line, heredocs, end };
   try {
-    out.instructions.push(options.build(new Source(shared, head, 0, start, comments)));
+    out.instructions.push(options.build(new Source(options, line, heredocs, end, head, 0, start, comments)));
   } catch (err) {
     out.diagnostics.push(toDiagnostic(err, { start, end }));
   }
-}
-
-/** What the instruction of a line and the instruction nested in it (ONBUILD) share. */
-interface SharedParts {
-  options: ToAstOptions;
-  line: LogicalLine;
-  heredocs: { docs: Heredoc[]; raw: string[] };
-  end: Position;
 }
 
 /**
@@ -120,18 +111,20 @@ class Source implements InstructionSource {
   readonly comments: string[];
   readonly escape: EscapeChar;
   readonly range: SourceRange;
-  private readonly shared: SharedParts;
+  private readonly options: ToAstOptions;
 
   constructor(
-    shared: SharedParts,
+    options: ToAstOptions,
+    line: LogicalLine,
+    heredocs: { docs: Heredoc[]; raw: string[] },
+    end: Position,
     head: { keyword: Span; restStart: number },
     from: number,
     start: Position,
     comments: string[],
   ) {
-    const { options, line } = shared;
     const text = line.text;
-    this.shared = shared;
+    this.options = options;
     this.kind = options.kindOf(head.keyword.value) ?? options.unknown(line, head.keyword);
     this.keyword = head.keyword;
     this.line = line;
@@ -142,17 +135,19 @@ class Source implements InstructionSource {
     this.args = { value: text.slice(a, b), start: a, end: b };
     this.original =
       from === 0 ? text : text.slice(skipSpace(text, from, text.length), trimEnd(text, from, text.length));
-    this.heredocs = shared.heredocs.docs;
-    this.heredocRaw = shared.heredocs.raw;
+    this.heredocs = heredocs.docs;
+    this.heredocRaw = heredocs.raw;
     this.comments = comments;
     this.escape = options.escape;
-    this.range = { start, end: shared.end };
+    this.range = { start, end };
   }
 
   parseNested(nested: number): Instruction {
-    const { line, options } = this.shared;
+    const { line, options } = this;
     const head = splitKeyword(line.text, nested, line.text.length)!;
-    return options.build(new Source(this.shared, head, nested, line.position(head.keyword.start), NO_COMMENTS));
+    const heredocs = { docs: this.heredocs, raw: this.heredocRaw };
+    const start = line.position(head.keyword.start);
+    return options.build(new Source(options, line, heredocs, this.range.end, head, nested, start, NO_COMMENTS));
   }
 }
 

@@ -12,6 +12,38 @@ export interface Span {
   end: number;
 }
 
+/** The instruction keywords as usually written (upper case), by length: `keywordText` hands these out. */
+const KEYWORDS_BY_LENGTH: string[][] = [];
+for (const k of [
+  'FROM',
+  'RUN',
+  'CMD',
+  'LABEL',
+  'MAINTAINER',
+  'EXPOSE',
+  'ENV',
+  'ADD',
+  'COPY',
+  'ENTRYPOINT',
+  'VOLUME',
+  'USER',
+  'WORKDIR',
+  'ARG',
+  'ONBUILD',
+  'STOPSIGNAL',
+  'HEALTHCHECK',
+  'SHELL',
+]) {
+  (KEYWORDS_BY_LENGTH[k.length] ??= []).push(k);
+}
+
+/** `text[start, end)`; an upper-case instruction keyword is one shared string rather than a new one per line. */
+function keywordText(text: string, start: number, end: number): string {
+  const candidates = KEYWORDS_BY_LENGTH[end - start];
+  if (candidates) for (const k of candidates) if (text.startsWith(k, start)) return k;
+  return text.slice(start, end);
+}
+
 /** The instruction keyword (the first word) and where the rest of the line starts. */
 export function splitKeyword(text: string, from: number, to: number): { keyword: Span; restStart: number } | null {
   const start = skipSpace(text, from, to);
@@ -19,7 +51,7 @@ export function splitKeyword(text: string, from: number, to: number): { keyword:
   if (start >= end) return null;
   let i = start;
   while (i < end && !isFieldSpace(text.charCodeAt(i))) i++;
-  const keyword = { value: text.slice(start, i), start, end: i };
+  const keyword = { value: keywordText(text, start, i), start, end: i };
   while (i < end && isFieldSpace(text.charCodeAt(i))) i++;
   return { keyword, restStart: i };
 }
