@@ -154,6 +154,20 @@ tsb_drop_root() { # never rm -rf a root that still has something mounted under i
 } >"$OUT/machine.txt"
 cat "$OUT/machine.txt" >&2
 
+# Ctrl-C / kill: forget the image being measured and its tsbuild root, then stop.
+CUR_B="" CUR_C=""
+on_signal() {
+  trap - INT TERM
+  log "interrupted: cleaning up ${CUR_B:-nothing} ${CUR_C}"
+  if [ -n "$CUR_B" ]; then
+    rm_image "$CUR_B" "$CUR_C"
+    [ "$CUR_B" = tsbuild ] && [ "${KEEP_TSB_ROOT:-0}" != 1 ] && tsb_drop_root "$CUR_C"
+  fi
+  rm -rf "$BENCH_WORK/build-cold"
+  exit 130
+}
+trap on_signal INT TERM
+
 "$KIT/make-base.sh" >"$OUT/logs/make-base.log" 2>&1 || die "make-base.sh failed: $(oneline "$OUT/logs/make-base.log")"
 
 for c in "${CASE_LIST[@]}"; do
@@ -174,6 +188,7 @@ for c in "${CASE_LIST[@]}"; do
     # every builder starts from the unmodified context (the change scenario edits it)
     "$cdir/gen.sh" "$ctx" >"$OUT/logs/${c}__gen.log" 2>&1 || { skip "gen.sh failed: $(oneline "$OUT/logs/${c}__gen.log")"; continue; }
     if ! why=$(builder_check "$b"); then skip "$why"; continue; fi
+    CUR_B=$b CUR_C=$c
     if [ "$b" = tsbuild ] && ! why=$(tsb_fresh_root "$c"); then skip "$why"; continue; fi
     img=$(img_name "$b" "$c")
     rm_image "$b" "$c"
