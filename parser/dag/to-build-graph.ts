@@ -60,6 +60,7 @@ import type {
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
+const NO_RANGE: SourceRange = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
 const UPPER_KEYWORDS = new Set(INSTRUCTIONS.map((k) => k.toUpperCase()));
 const PROXY_ARGS = ['http_proxy', 'https_proxy', 'ftp_proxy', 'no_proxy', 'all_proxy'];
 /** Args BuildKit reads itself; never put into the environment. */
@@ -149,6 +150,7 @@ class GraphBuilder {
   private readonly configCache = new Map<string, BaseImageConfig | undefined>();
   private readonly warnings: Diagnostic[] = [];
   private readonly proxyEnv: string[];
+  private readonly head: StepHead = { range: NO_RANGE, name: '', onbuild: false };
 
   constructor(
     private readonly ast: Dockerfile,
@@ -634,8 +636,11 @@ class GraphBuilder {
 
   private dispatch(st: StageState, cmd: Command): void {
     const inst = cmd.instruction;
-    const base: StepHead = { range: cmd.range, name: displayName(inst) };
-    if (cmd.onbuild) base.onbuild = true;
+    // one head for every step: the steps copy its fields
+    const base = this.head;
+    base.range = cmd.range;
+    base.name = displayName(inst);
+    base.onbuild = cmd.onbuild;
     const observer = this.options.observer;
     switch (inst.kind) {
       case 'env': {
@@ -1251,7 +1256,7 @@ class GraphBuilder {
     // maps as Docker writes them: keys sorted
     for (const key of ['ExposedPorts', 'Volumes', 'Labels'] as const) {
       const m = st.config[key] as Record<string, unknown> | undefined;
-      if (m)
+      if (m && !keysSorted(m))
         st.config[key] = Object.fromEntries(
           Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
         ) as never;
@@ -1327,6 +1332,16 @@ function simplePort(spec: string): string | undefined {
   }
   if (value > 65535) return undefined;
   return slash < 0 ? `${spec}/tcp` : spec;
+}
+
+/** True when the object's keys are in `sort()` order already. */
+function keysSorted(m: Record<string, unknown>): boolean {
+  let prev: string | undefined;
+  for (const k in m) {
+    if (prev !== undefined && prev > k) return false;
+    prev = k;
+  }
+  return true;
 }
 
 /** `into` with `names` added; a new set only when there are names to add. */
