@@ -136,6 +136,9 @@ int RecvPacket(int sock, std::string* payload, int* fd) {
   *fd = -1;
   char buf[65536];
   ssize_t n = RecvWithFd(sock, buf, sizeof(buf), fd, 0);
+  // A peer that exits with unread packets (the container failing before it read `go`) leaves a one-time
+  // ECONNRESET ahead of the packets it sent: read on, they (its error report) are still queued.
+  if (n < 0 && errno == ECONNRESET) n = RecvWithFd(sock, buf, sizeof(buf), fd, 0);
   if (n < 0) return -1;
   if (n == 0) return 0;
   payload->assign(buf, static_cast<size_t>(n));

@@ -247,15 +247,32 @@ Result<Cgroup> Cgroup::Create(const CgroupSpec& spec) {
   return cg;
 }
 
-Status Cgroup::Join(pid_t pid) const {
+Status Cgroup::Join(pid_t pid, Which which) const {
   std::string p = Num(pid);
   std::string last;
   for (const auto& d : dirs_) {
     if (d.second == last) continue;
     last = d.second;
+    bool unified = d.first == "unified";
+    if ((which == Which::kV1 && unified) || (which == Which::kUnified && !unified)) continue;
     TSB_TRY(WriteFile(d.second + "/cgroup.procs", p));
   }
   return Status();
+}
+
+Result<std::vector<UniqueFd>> Cgroup::OpenV1Tasks() const {
+  std::vector<UniqueFd> fds;
+  if (version_ != 1) return fds;
+  std::string last;
+  for (const auto& d : dirs_) {
+    if (d.second == last || d.first == "unified") continue;
+    last = d.second;
+    std::string path = d.second + "/tasks";
+    UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd.valid()) return SysErr("open", kStep, "open " + path);
+    fds.push_back(std::move(fd));
+  }
+  return fds;
 }
 
 bool Cgroup::OomKilled() const {

@@ -746,6 +746,16 @@ Status BecomeProcess(Context* c) {
   }
 }
 
+// A single thread writing "0" to a v1 `tasks` file moves itself; the process is one thread here, so all of it
+// moves, before anything else happens (set-up memory is charged to the container, forks count against pids).
+Status JoinOwnCgroup(const std::vector<int>& v1_tasks) {
+  for (int fd : v1_tasks) {
+    if (write(fd, "0", 1) != 1) return Errno("cgroup", "join the cgroup (write 0 to tasks)");
+    close(fd);
+  }
+  return Status();
+}
+
 Status Setup(Context* c) {
   // The helper's `go` says the id maps are written and the cgroup is joined. A user namespace needs the maps
   // and a cgroup namespace the cgroup before the first step; otherwise the mounts are made while the helper
@@ -782,13 +792,14 @@ Status Setup(Context* c) {
 
 }  // namespace
 
-[[noreturn]] void ContainerMain(const Spec& spec, const Cgroup& cgroup, int sync_fd) {
+[[noreturn]] void ContainerMain(const Spec& spec, const Cgroup& cgroup, int sync_fd, const std::vector<int>& v1_tasks) {
   Context c;
   c.spec = &spec;
   c.cgroup = &cgroup;
   c.sync_fd = sync_fd;
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  Status s = Setup(&c);
+  Status s = JoinOwnCgroup(v1_tasks);
+  if (s.ok()) s = Setup(&c);
   ReportStubs(&c);
   const Error& e = s.error();
   std::string msg = "{\"type\":\"error\",\"step\":" + JsonQuote(e.step) + ",\"syscall\":" + JsonQuote(e.syscall) +

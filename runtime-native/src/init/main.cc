@@ -179,19 +179,28 @@ int Monitor(Spec spec) {
   if (spec.ns_ipc) flags |= CLONE_NEWIPC;
   if (spec.ns_net) flags |= CLONE_NEWNET;
   if (spec.ns_user) flags |= CLONE_NEWUSER;
-  // On cgroup v2 the child is born in its cgroup (clone3 CLONE_INTO_CGROUP): no migration, which
-  // would take the cgroup threadgroup lock and, after a quiet spell, wait ~10-20 ms for RCU.
-  bool joined = false;
+  // Moving another process into a cgroup takes the global cgroup threadgroup lock and, after a quiet
+  // spell, waits ~10-20 ms for RCU. So the child is born in its cgroup2 directory (clone3
+  // CLONE_INTO_CGROUP: v2's, or the unified one of a hybrid host), and on v1 it moves itself, a single
+  // thread writing "0" to each `tasks` file, which needs no such lock. In a user namespace (the maps come
+  // first) or where these fail (an old kernel), the helper migrates it.
+  bool joined_unified = false;
+  std::vector<UniqueFd> v1_tasks;
+  if (!cgroup.empty() && cgroup.version() == 1 && !spec.ns_user) {
+    auto tasks = cgroup.OpenV1Tasks();
+    if (tasks.ok()) v1_tasks = std::move(tasks.value());
+  }
   pid_t pid = -1;
-  if (cgroup.version() == 2) {
-    UniqueFd dir(open(cgroup.dirs().front().second.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  std::string cgroup2 = cgroup.empty() ? std::string() : cgroup.Cgroup2Dir();
+  if (!cgroup2.empty()) {
+    UniqueFd dir(open(cgroup2.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dir.valid()) {
       CloneArgs args = {};
       args.flags = flags | kCloneIntoCgroup;
       args.exit_signal = SIGCHLD;
       args.cgroup = static_cast<uint64_t>(dir.get());
       pid = static_cast<pid_t>(syscall(SYS_clone3, &args, sizeof(args)));
-      joined = pid >= 0;  // else (an old kernel) clone and migrate below
+      joined_unified = pid >= 0;  // else (an old kernel) clone and migrate below
     }
   }
   if (pid < 0) pid = static_cast<pid_t>(syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
@@ -203,9 +212,13 @@ int Monitor(Spec spec) {
   if (pid == 0) {
     close(sync[0]);
     close(kControl);
-    ContainerMain(spec, cgroup, sync[1]);
+    std::vector<int> tasks;
+    for (const UniqueFd& fd : v1_tasks) tasks.push_back(fd.get());
+    ContainerMain(spec, cgroup, sync[1], tasks);
   }
   close(sync[1]);
+  bool self_joined = !v1_tasks.empty();
+  v1_tasks.clear();
   UniqueFd sync_fd(sync[0]);
 
   std::string error;
@@ -213,7 +226,14 @@ int Monitor(Spec spec) {
   std::string stubs = "[]";
   Status s;
   if (spec.ns_user) s = WriteIdMaps(spec, pid);
-  if (s.ok() && !joined) s = cgroup.Join(pid);
+  if (s.ok() && !cgroup.empty()) {
+    if (cgroup.version() == 2) {
+      if (!joined_unified) s = cgroup.Join(pid);
+    } else if (!self_joined || !joined_unified) {
+      s = cgroup.Join(pid, self_joined ? Cgroup::Which::kUnified
+                                       : (joined_unified ? Cgroup::Which::kV1 : Cgroup::Which::kAll));
+    }
+  }
   if (s.ok() && !SendPacket(sync_fd.get(), "go")) s = Errno("start", "start the container");
   if (!s.ok()) {
     // The container may have failed first (it sets up while the cgroup is joined): its report comes below.

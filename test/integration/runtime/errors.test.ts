@@ -102,4 +102,15 @@ describe('bad specs and set-up failures', () => {
     ac.abort();
     expect(() => runtime.start(sh('true'), 'ignore', ac.signal)).toThrow();
   });
+
+  it('reports a set-up failure that comes before the go from the helper, every time', async () => {
+    // The container sets up while its cgroup is joined and may fail before it reads the helper's `go`:
+    // its error report must still arrive (a peer closing with unread packets makes the socket say ECONNRESET).
+    for (let i = 0; i < 25; i++) {
+      await expect(capture(sh('true', { cwd: '/proc/self/fd/3' }))).rejects.toMatchObject({
+        code: 'TSB_RUNTIME_SETUP',
+        step: 'cwd',
+      });
+    }
+  });
 });
