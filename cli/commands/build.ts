@@ -1,7 +1,7 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import type { BuildOptions, BuildSecret } from '../../builder/types.js';
+import type { BuildOptions, BuildOutput, BuildSecret } from '../../builder/types.js';
 import { UsageError } from '../../errors.js';
 import type { GlobalOptions } from '../global-options.js';
 import type { ProgressMode } from '../render/progress.js';
@@ -45,6 +45,12 @@ export const BUILD_FLAGS: readonly FlagSpec[] = [
   { name: 'network', kind: 'string', describe: 'Networking mode for the RUN instructions: default, none or host' },
   { name: 'no-cache', kind: 'boolean', describe: 'Do not use cache when building the image' },
   { name: 'no-cache-filter', kind: 'list', describe: 'Do not cache the steps of these stages (names or indexes)' },
+  {
+    name: 'output',
+    short: 'o',
+    kind: 'list',
+    describe: 'Also export the image (type=docker|oci|tar|local,dest=PATH; PATH alone is local; - is a tar on stdout)',
+  },
   { name: 'platform', kind: 'string', describe: 'Set the target platform (os/arch[/variant])' },
   {
     name: 'progress',
@@ -225,6 +231,16 @@ export function parseBuildCommandLine(
     }
     o.network = network as (typeof NETWORK_MODES)[number];
   }
+  const outputs = (lists.get('output') ?? []).map(parseOutputFlag);
+  if (outputs.filter((out) => out.dest === '-').length > 1) {
+    throw badValue('--output', lists.get('output')?.join(' ') ?? '', 'only one output can go to stdout');
+  }
+  if (outputs.some((out) => out.dest === '-') && quiet) {
+    throw new UsageError('-q prints the image ID on stdout, which --output - needs for the tar: use --iidfile', {
+      flag: '--output',
+    });
+  }
+  if (outputs.length > 0) o.outputs = outputs;
   const iidfile = strings.get('iidfile');
   if (iidfile !== undefined) {
     if (iidfile === '') throw badValue('--iidfile', iidfile, 'expected a file name');
@@ -306,6 +322,35 @@ export function parseSecretFlag(
   return envName !== undefined ? { id, env: envName } : { id, src };
 }
 
+const OUTPUT_TYPES: readonly BuildOutput['type'][] = ['docker', 'oci', 'tar', 'local'];
+
+/**
+ * One `-o` flag, as buildx reads it: `type=TYPE,dest=PATH`; a bare `PATH` is
+ * `type=local,dest=PATH` and a bare `-` is `type=tar,dest=-` (a tar on stdout).
+ */
+export function parseOutputFlag(flag: string): BuildOutput {
+  if (flag === '-') return { type: 'tar', dest: '-' };
+  if (!flag.includes('=')) return { type: 'local', dest: flag };
+  let type: string | undefined;
+  let dest: string | undefined;
+  for (const field of flag.split(',')) {
+    const eq = field.indexOf('=');
+    if (eq < 0) throw badValue('--output', flag, `field "${field}" must be a key=value pair`);
+    const key = field.slice(0, eq).trim().toLowerCase();
+    const value = field.slice(eq + 1);
+    if (key === 'type') type = value;
+    else if (key === 'dest') dest = value;
+    else throw badValue('--output', flag, `unexpected key "${key}" (give type= and dest=)`);
+  }
+  if (type === undefined) throw badValue('--output', flag, 'type= is required');
+  if (!(OUTPUT_TYPES as readonly string[]).includes(type)) {
+    throw badValue('--output', flag, `unsupported type "${type}" (choose ${OUTPUT_TYPES.join(', ')})`);
+  }
+  if (dest === undefined || dest === '') throw badValue('--output', flag, 'dest= is required');
+  if (type === 'local' && dest === '-') throw badValue('--output', flag, 'type=local needs a directory, not -');
+  return { type: type as BuildOutput['type'], dest };
+}
+
 function badValue(flag: string, value: string, why: string): UsageError {
   return new UsageError(`invalid value for ${flag}: ${JSON.stringify(value)}: ${why}`, { flag });
 }
@@ -369,6 +414,14 @@ export async function runBuild(line: BuildCommandLine): Promise<void> {
     });
   }
   const options: BuildOptions = { ...line.options };
+  if (options.outputs?.some((out) => out.dest === '-')) {
+    if (process.stdout.isTTY) {
+      throw new UsageError('--output - writes a tar to stdout, but stdout is a terminal: redirect it or give dest=', {
+        flag: '--output',
+      });
+    }
+    options.outputStream = process.stdout;
+  }
   if (line.dockerfileFromStdin) {
     const { name, text } = readDockerfile('-');
     options.dockerfile = name;

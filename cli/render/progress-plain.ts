@@ -222,6 +222,9 @@ export class PlainRenderer implements ProgressRenderer {
       case 'manifest':
         this.#line(x.id, `exporting manifest ${e.detail} done`);
         return;
+      case 'output':
+        this.#line(x.id, `exporting to ${e.detail} ${took} done`);
+        return;
       case 'naming':
         x.names.add(e.detail);
         this.#line(x.id, `naming to ${e.detail} done`);

@@ -139,7 +139,9 @@ export class TtyRenderer implements ProgressRenderer {
               ? `writing image ${e.detail}`
               : e.phase === 'manifest'
                 ? `exporting manifest ${e.detail}`
-                : `naming to ${e.detail}`;
+                : e.phase === 'output'
+                  ? `exporting to ${e.detail}`
+                  : `naming to ${e.detail}`;
         this.#spin();
         return;
       case 'build-done': {

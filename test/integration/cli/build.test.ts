@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -226,6 +226,24 @@ describe('tsbuild build', () => {
       code: 'TSB_BUILD_RUN_FAILED',
       ranges: [expect.objectContaining({ start: { line: 2, column: 1 } })],
     });
+  });
+
+  it('exports with -o: an OCI layout tar, a rootfs directory, and a tar on stdout with -o -', () => {
+    files(s.ctx, { Dockerfile: 'FROM busybox\nRUN echo exported > /exported.txt\n' });
+    const oci = join(s.dir, 'oci.tar');
+    const local = join(s.dir, 'rootfs');
+    const r = s.run(['build', '-o', `type=oci,dest=${oci}`, '-o', local, 'ctx']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(local, 'exported.txt'), 'utf8')).toBe('exported\n');
+    const index = spawnSync('tar', ['-xOf', oci, 'index.json'], { encoding: 'utf8' });
+    expect(JSON.parse(index.stdout).manifests).toHaveLength(1);
+    const piped = spawnSync(process.execPath, [CLI, '--root', s.root, 'build', '-o', '-', 'ctx'], {
+      cwd: s.dir,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    expect(piped.status, piped.stderr.toString()).toBe(0);
+    const tarList = spawnSync('tar', ['-t'], { input: piped.stdout, encoding: 'utf8' });
+    expect(tarList.stdout.split('\n')).toContain('exported.txt');
   });
 
   it('prints every line of a step that prints a lot', () => {

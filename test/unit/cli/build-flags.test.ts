@@ -4,6 +4,7 @@ import {
   parseBuildArgFlags,
   parseBuildCommandLine,
   parseLabelFlags,
+  parseOutputFlag,
   parseSecretFlag,
 } from '../../../cli/commands/build.js';
 import { UsageError } from '../../../errors.js';
@@ -177,5 +178,38 @@ describe('--secret', () => {
     const err = usageError(() => parseSecretFlag(flag, {}));
     expect(err.message).toContain(message);
     expect(err.flag).toBe('--secret');
+  });
+});
+
+describe('--output', () => {
+  it('reads type= and dest=, a bare path as local and - as a tar on stdout, as buildx does', () => {
+    expect(parseOutputFlag('type=oci,dest=out.tar')).toEqual({ type: 'oci', dest: 'out.tar' });
+    expect(parseOutputFlag('type=docker,dest=img.tar')).toEqual({ type: 'docker', dest: 'img.tar' });
+    expect(parseOutputFlag('type=tar,dest=-')).toEqual({ type: 'tar', dest: '-' });
+    expect(parseOutputFlag('out-dir')).toEqual({ type: 'local', dest: 'out-dir' });
+    expect(parseOutputFlag('-')).toEqual({ type: 'tar', dest: '-' });
+    expect(parse(['-o', 'type=local,dest=d', '--output=x.tar', '.']).options.outputs).toEqual([
+      { type: 'local', dest: 'd' },
+      { type: 'local', dest: 'x.tar' },
+    ]);
+  });
+
+  it.each([
+    ['type=registry,dest=x', 'unsupported type "registry"'],
+    ['type=oci', 'dest= is required'],
+    ['dest=x,compression=gzip', 'unexpected key "compression"'],
+    ['type=local,dest=-', 'type=local needs a directory'],
+    ['dest=x', 'type= is required'],
+  ])('rejects %j', (flag, message) => {
+    const err = usageError(() => parseOutputFlag(flag));
+    expect(err.message).toContain(message);
+    expect(err.flag).toBe('--output');
+  });
+
+  it('refuses two outputs to stdout, and -q with an output to stdout', () => {
+    expect(usageError(() => parse(['-o', '-', '-o', 'type=oci,dest=-', '.'])).message).toContain(
+      'only one output can go to stdout',
+    );
+    expect(usageError(() => parse(['-q', '-o', '-', '.'])).flag).toBe('--output');
   });
 });

@@ -187,6 +187,16 @@ describe('plain progress', () => {
     expect(text).toBe('#0 [internal] load build context\n#0 transferring context: 1.234kB done\n');
   });
 
+  it('prints an -o export in the export vertex', () => {
+    const text = render([
+      { type: 'export', phase: 'layers', detail: '1 layers', time: 0 },
+      { type: 'export', phase: 'output', detail: 'oci out.tar', time: 300 },
+    ]).text;
+    expect(text).toBe(
+      '#1 exporting to image\n#1 exporting layers 1 layers 0.0s done\n#1 exporting to oci out.tar 0.3s done\n',
+    );
+  });
+
   it('names the image at the end even without export events', () => {
     const text = render([
       {
