@@ -3,7 +3,7 @@ import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, statfsSync } f
 import { constants, hostname as osHostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { ReadStream } from 'node:tty';
+import type { ReadStream } from 'node:tty';
 import { type CgroupInfo, type ContainerStats, readCgroupStats } from './cgroup-stats.js';
 import {
   CAPABILITIES,
@@ -451,7 +451,8 @@ export class Container {
 
   private attachPty(fd: number): void {
     this.ptyFd = fd;
-    const stream = new ReadStream(fd);
+    // node:tty (and node:net under it) is loaded only for a terminal.
+    const stream = new (process.getBuiltinModule('node:tty').ReadStream)(fd);
     // The master reads EIO once the last slave fd closes: that is the end of output.
     stream.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EIO') stream.push(null);

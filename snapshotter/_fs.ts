@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { mountsBelow, unmountAll } from './mount.js';
@@ -45,9 +44,12 @@ export function measureUsage(root: string): Usage {
 /** Runs a command, rejecting with its stderr. */
 export function exec(cmd: string, args: string[]): Promise<void> {
   return new Promise((done, fail) => {
-    execFile(cmd, args, { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, _out, stderr) => {
-      if (err) fail(Object.assign(new Error(`${cmd} failed: ${(stderr || err.message).trim()}`), { cause: err }));
-      else done();
-    });
+    // node:child_process is loaded on first use: opening a snapshot (`tsbuild run`) never needs it.
+    process
+      .getBuiltinModule('node:child_process')
+      .execFile(cmd, args, { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, _out, stderr) => {
+        if (err) fail(Object.assign(new Error(`${cmd} failed: ${(stderr || err.message).trim()}`), { cause: err }));
+        else done();
+      });
   });
 }

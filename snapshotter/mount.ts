@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { SnapshotError } from './errors.js';
@@ -9,15 +8,18 @@ const PAGE = 4096;
 
 function run(cmd: string, args: string[], cwd?: string): Promise<void> {
   return new Promise((done, fail) => {
-    execFile(cmd, args, { cwd, encoding: 'utf8' }, (err, _stdout, stderr) => {
-      if (err) {
-        fail(
-          new SnapshotError('TSB_MOUNT', `${cmd} ${args.join(' ')} failed: ${(stderr || err.message).trim()}`, {
-            cause: err,
-          }),
-        );
-      } else done();
-    });
+    // node:child_process is loaded on first use: opening a snapshot (`tsbuild run`) never needs it.
+    process
+      .getBuiltinModule('node:child_process')
+      .execFile(cmd, args, { cwd, encoding: 'utf8' }, (err, _stdout, stderr) => {
+        if (err) {
+          fail(
+            new SnapshotError('TSB_MOUNT', `${cmd} ${args.join(' ')} failed: ${(stderr || err.message).trim()}`, {
+              cause: err,
+            }),
+          );
+        } else done();
+      });
   });
 }
 

@@ -4,7 +4,7 @@ import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promise
 import { join } from 'node:path';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, type Gunzip } from 'node:zlib';
+import type { Gunzip } from 'node:zlib';
 import { isOwnerAlive, ownerToken, parseOwnerToken } from '../../metadata/index.js';
 import { assertDigest, type Digest, digestHex, isDigest } from '../digest.js';
 import { ImageError } from '../errors.js';
@@ -309,7 +309,8 @@ class HashingTransform extends Transform {
 
   private startGunzip(): void {
     this.gzip = true;
-    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+    // node:zlib is loaded on first use: reading documents (`tsbuild run`) never needs it.
+    const gunzip = process.getBuiltinModule('node:zlib').createGunzip({ chunkSize: 256 * 1024 });
     const diffHash = createHash('sha256');
     this.gunzip = gunzip;
     this.diffDone = new Promise((resolve) => {
