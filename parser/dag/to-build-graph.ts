@@ -658,7 +658,7 @@ class GraphBuilder {
             range: base.range,
             name: base.name,
             pairs,
-            history: emptyHistory(`ENV ${pairsText(pairs)}`),
+            history: emptyHistory(pairsText('ENV', pairs)),
           }),
         );
         return;
@@ -673,7 +673,7 @@ class GraphBuilder {
             range: base.range,
             name: base.name,
             pairs,
-            history: emptyHistory(`LABEL ${pairsText(pairs)}`),
+            history: emptyHistory(pairsText('LABEL', pairs)),
           }),
         );
         return;
@@ -704,7 +704,7 @@ class GraphBuilder {
             path: clean,
             mkdir: clean !== '/',
             user: st.config.User ?? '',
-            history: { createdBy: `WORKDIR ${clean}`, emptyLayer: clean === '/' },
+            history: { createdBy: flat('WORKDIR ', clean), emptyLayer: clean === '/' },
           }),
         );
         return;
@@ -713,7 +713,13 @@ class GraphBuilder {
         const user = this.expand(st, inst.user.value, cmd.range);
         st.config.User = user;
         st.steps.push(
-          headed(base, { op: 'user', range: base.range, name: base.name, user, history: emptyHistory(`USER ${user}`) }),
+          headed(base, {
+            op: 'user',
+            range: base.range,
+            name: base.name,
+            user,
+            history: emptyHistory(flat('USER ', user)),
+          }),
         );
         return;
       }
@@ -733,7 +739,7 @@ class GraphBuilder {
             range: base.range,
             name: base.name,
             paths,
-            history: emptyHistory(`VOLUME [${paths.join(' ')}]`),
+            history: emptyHistory(flat('VOLUME [', paths.join(' '), ']')),
           }),
         );
         return;
@@ -753,7 +759,7 @@ class GraphBuilder {
             range: base.range,
             name: base.name,
             signal,
-            history: emptyHistory(`STOPSIGNAL ${signal}`),
+            history: emptyHistory(flat('STOPSIGNAL ', signal)),
           }),
         );
         return;
@@ -797,7 +803,7 @@ class GraphBuilder {
             range: base.range,
             name: base.name,
             ports: list,
-            history: emptyHistory(`EXPOSE map[${portsText(list)}]`),
+            history: emptyHistory(flat('EXPOSE map[', portsText(list), ']')),
           }),
         );
         return;
@@ -814,7 +820,7 @@ class GraphBuilder {
             range: base.range,
             name: base.name,
             args,
-            history: emptyHistory(`CMD ${goList(args)}`),
+            history: emptyHistory(flat('CMD ', goList(args))),
           }),
         );
         return;
@@ -833,7 +839,7 @@ class GraphBuilder {
             name: base.name,
             args,
             resetCmd,
-            history: emptyHistory(`ENTRYPOINT ${goList(args)}`),
+            history: emptyHistory(flat('ENTRYPOINT ', goList(args))),
           }),
         );
         return;
@@ -862,7 +868,7 @@ class GraphBuilder {
             range: base.range,
             name: base.name,
             shell: [...inst.args],
-            history: emptyHistory(`SHELL [${inst.args.join(' ')}]`),
+            history: emptyHistory(flat('SHELL [', inst.args.join(' '), ']')),
           }),
         );
         return;
@@ -879,7 +885,7 @@ class GraphBuilder {
             range: base.range,
             name: base.name,
             author: inst.name,
-            history: emptyHistory(`MAINTAINER ${inst.name}`),
+            history: emptyHistory(flat('MAINTAINER ', inst.name)),
           }),
         );
         return;
@@ -947,7 +953,7 @@ class GraphBuilder {
         range: base.range,
         name: base.name,
         args,
-        history: { createdBy: `ARG ${history}`, emptyLayer: true },
+        history: { createdBy: flat('ARG ', history), emptyLayer: true },
       }),
     );
   }
@@ -982,7 +988,7 @@ class GraphBuilder {
       shell = st.config.Shell?.length ? st.config.Shell : DEFAULT_SHELL;
       args = [...shell, line];
     }
-    const history = { createdBy: `RUN ${st.runArgs.commandString(args)} # buildkit`, emptyLayer: false };
+    const history = { createdBy: flat('RUN ', st.runArgs.commandString(args), ' # buildkit'), emptyLayer: false };
     // `shell` only for the shell form, in its place among the fields (the graph's JSON keeps this order)
     if (shell === undefined) {
       return headed(base, {
@@ -1183,11 +1189,12 @@ class GraphBuilder {
       }
     }
     if (sources.length === 0) fail('TSB_DOCKERFILE_COPY', `${inst.kind.toUpperCase()} requires at least two arguments`);
-    let createdBy = isAdd ? 'ADD' : 'COPY';
-    if (inst.parents) createdBy += ' --parents';
-    for (const s of sources) if (s.type !== 'heredoc') createdBy += ` ${s.type === 'path' ? s.path : s.url}`;
-    for (const s of sources) if (s.type === 'heredoc') createdBy += ` <<${s.name}`;
-    copy.history = { createdBy: `${createdBy} ${dest} # buildkit`, emptyLayer: false };
+    const parts = [isAdd ? 'ADD' : 'COPY'];
+    if (inst.parents) parts.push('--parents');
+    for (const s of sources) if (s.type !== 'heredoc') parts.push(s.type === 'path' ? s.path : s.url);
+    for (const s of sources) if (s.type === 'heredoc') parts.push(`<<${s.name}`);
+    parts.push(dest, '# buildkit');
+    copy.history = { createdBy: parts.join(' '), emptyLayer: false };
     return copy;
   }
 
@@ -1372,14 +1379,19 @@ function portsText(ports: string[]): string {
   return out;
 }
 
-/** `k=v k=v` of expanded pairs (ENV and LABEL history). */
-function pairsText(pairs: [string, string][]): string {
-  let out = '';
-  for (let i = 0; i < pairs.length; i++) {
-    const [k, v] = pairs[i]!;
-    out += i === 0 ? `${k}=${v}` : ` ${k}=${v}`;
-  }
-  return out;
+/** `ENV k=v k=v` of expanded pairs (ENV and LABEL history), as one flat string. */
+function pairsText(keyword: string, pairs: [string, string][]): string {
+  const parts = [keyword];
+  for (const [k, v] of pairs) parts.push(' ', k, '=', v);
+  return parts.join('');
+}
+
+/**
+ * The pieces joined into one flat string. History texts stay in the graph: `a + b` would keep a tree of
+ * string pieces (an object per piece) where `join` makes one string.
+ */
+function flat(...parts: string[]): string {
+  return parts.join('');
 }
 
 /** Splits a mount option list on commas outside double quotes, removing the quotes (CSV). */

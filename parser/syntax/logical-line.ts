@@ -35,11 +35,15 @@ export class LogicalLine {
       return;
     }
     const starts: number[] = [];
-    let text = '';
+    const images: string[] = [];
+    let length = 0;
     for (const t of segments) {
-      starts.push(text.length);
-      text += t.image;
+      starts.push(length);
+      images.push(t.image);
+      length += t.image.length;
     }
+    // joined into one flat string (the AST keeps it): `+=` would keep a tree of pieces
+    const text = images.join('');
     this.text = text;
     this.starts = starts;
     this.lastIndex = trimEnd(text, 0, text.length) - 1;
