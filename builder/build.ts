@@ -24,6 +24,7 @@ import { BuildContext, loadDockerfile, loadDockerignore, openStatCache } from '.
 import { BuildError } from './errors.js';
 import { exportImage } from './export-image.js';
 import { Limiter } from './limiter.js';
+import { writeOutput } from './outputs.js';
 import { type BaseImage, Solver } from './solver.js';
 import type { HistoryItem } from './state.js';
 import type { BuildEvent, BuildEventListener, BuildOptions, BuildResult } from './types.js';
@@ -103,7 +104,8 @@ export async function build(options: BuildOptions, onEvent?: BuildEventListener)
     options.signal?.throwIfAborted();
     const target = graph.stages.find((s) => s.index === graph.target);
     if (!target) throw new BuildError('TSB_BUILD_INTERNAL', 'the target stage is not in the build graph');
-    const state = await solver.stage(target.index);
+    let state = await solver.stage(target.index);
+    if (options.squash) state = await solver.squash(target, state);
     emit({ type: 'export', phase: 'layers', detail: `${state.layers.length} layers`, time: Date.now() });
     const names = (options.tags ?? []).map((t) => safeNormalize(t));
     const { record } = await exportImage({
@@ -115,6 +117,10 @@ export async function build(options: BuildOptions, onEvent?: BuildEventListener)
       tags: options.tags,
     });
     emit({ type: 'export', phase: 'config', detail: record.id, time: Date.now() });
+    for (const output of options.outputs ?? []) {
+      emit({ type: 'export', phase: 'output', detail: `${output.type} ${output.dest}`, time: Date.now() });
+      await writeOutput(store, record, output, { stdout: options.outputStream, signal: options.signal, tmp, mnt });
+    }
     for (const n of names) emit({ type: 'export', phase: 'naming', detail: n, time: Date.now() });
     const result: BuildResult = {
       imageId: record.id,

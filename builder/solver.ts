@@ -355,11 +355,7 @@ export class Solver {
         await unlink(blobPath).catch(() => undefined);
         throw err;
       }
-      if (layer.empty) {
-        await unlink(blobPath).catch(() => undefined);
-        env.cache.put({ key, parent: state.key, kind: step.op, inputs, created });
-        return { ...state, key, history: [...state.history, { created }] };
-      }
+      // A step that changed nothing still adds its (empty) layer, as BuildKit's image exporter does.
       const diffIds = [...state.layers.map((l) => l.diffId), layer.diffId];
       const snapshot = chainIds(diffIds).at(-1) as string;
       env.lease.add('snapshot', snapshot);
@@ -388,6 +384,84 @@ export class Solver {
     } finally {
       if (!committed) await env.sn.remove(active).catch(() => undefined);
     }
+  }
+
+  /**
+   * `--squash`: the layers the build made above its base image become one (the
+   * base's layers stay), as Docker's squash: the squashed steps' history entries
+   * are kept as empty layers and a `merge` entry describes the new layer. Cached
+   * like a step, so a cached rebuild gives the same image.
+   */
+  async squash(stage: Stage, state: FsState): Promise<FsState> {
+    let root = stage;
+    while (root.base.type === 'stage') {
+      const index = root.base.stage;
+      root = this.env.graph.stages.find((s) => s.index === index) as Stage;
+    }
+    const base = root.base.type === 'image' ? this.env.baseImages.get(root.base.normalized) : undefined;
+    const baseLayers = base?.layers.length ?? 0;
+    const baseHistory = base?.history.length ?? 0;
+    if (state.layers.length - baseLayers < 1) return state;
+    const env = this.env;
+    const inputs: CacheInputs = { op: { op: 'squash', baseLayers } };
+    const key = cacheKey(state.key, inputs);
+    const chain = chainIds(state.layers.map((l) => l.diffId));
+    let rec = env.options.noCache ? undefined : env.cache.get(key);
+    if (rec?.layer && env.store.content.size(rec.layer.digest) !== rec.layer.size) rec = undefined;
+    if (!rec?.layer) {
+      const name = `squash-${key.slice(7)}`;
+      env.lease.add('snapshot', name);
+      const { squash, writeLayer } = await import('../snapshotter/index.js');
+      await squash(env.sn, {
+        names: chain.slice(baseLayers),
+        base: chain[baseLayers - 1],
+        name,
+        signal: env.options.signal,
+      });
+      const blobPath = join(env.store.content.tmpDir, `layer-${process.pid}-${randomBytes(8).toString('hex')}`);
+      const layer = await writeLayer(env.sn, name, createWriteStream(blobPath, { mode: 0o644 }), {
+        signal: env.options.signal,
+      });
+      await env.store.commitBlob(
+        { digest: layer.digest as never, size: layer.size, path: blobPath, gzip: true },
+        env.lease,
+      );
+      env.store.addRoots(`cache:${key}`, [
+        { kind: 'snapshot', ref: name },
+        { kind: 'blob', ref: layer.digest },
+      ]);
+      rec = {
+        key,
+        parent: state.key,
+        kind: 'squash',
+        inputs,
+        created: new Date().toISOString(),
+        layer: {
+          snapshot: name,
+          diffId: layer.diffId,
+          digest: layer.digest,
+          size: layer.size,
+          mediaType: LAYER_MEDIA_TYPE,
+        },
+      };
+      env.cache.put(rec);
+    }
+    const { snapshot: _snapshot, ...own } = rec.layer as NonNullable<typeof rec.layer>;
+    const merged: HistoryItem = {
+      created: rec.created,
+      created_by: `merge ${rec.layer?.diffId} to ${chain[baseLayers - 1] ?? 'scratch'}`,
+      comment: 'squashed',
+    };
+    return {
+      key,
+      snapshot: rec.layer?.snapshot,
+      layers: [...state.layers.slice(0, baseLayers), own],
+      history: [
+        ...state.history.slice(0, baseHistory),
+        ...state.history.slice(baseHistory).map((h) => ({ ...h, empty_layer: true })),
+        merged,
+      ],
+    };
   }
 
   /** Mounts `mounts` on a fresh directory of the build, runs `fn` on it, and unmounts. */

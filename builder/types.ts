@@ -13,6 +13,13 @@ export interface BuildSecret {
   env?: string;
 }
 
+/** An `-o` export of the result: a docker-archive, an OCI layout tar, a rootfs tar, or a rootfs directory. */
+export interface BuildOutput {
+  type: 'docker' | 'oci' | 'tar' | 'local';
+  /** A file (a directory for `local`); `-` writes the tar to `outputStream`. */
+  dest: string;
+}
+
 export interface BuildOptions {
   /** The build context directory. */
   context: string;
@@ -44,6 +51,10 @@ export interface BuildOptions {
   debugCache?: boolean;
   /** Squash the layers the build made into one (`--squash`). */
   squash?: boolean;
+  /** Exports of the image besides the store (`-o`). */
+  outputs?: BuildOutput[];
+  /** Where an output with `dest: '-'` goes (the CLI's stdout). */
+  outputStream?: import('node:stream').Writable;
   /** RUN --mount=type=secret sources. */
   secrets?: BuildSecret[];
   /** Stops the build: running steps are killed, their mounts and sandboxes removed. */
@@ -75,7 +86,7 @@ export type BuildEvent =
   | { type: 'cache-miss'; step: StepRef; reason: string; time: number }
   | { type: 'step-done'; step: StepRef; cached: boolean; durationMs: number; time: number }
   | { type: 'step-error'; step: StepRef; code: string; message: string; exitCode?: number; time: number }
-  | { type: 'export'; phase: 'layers' | 'config' | 'manifest' | 'naming'; detail: string; time: number }
+  | { type: 'export'; phase: 'layers' | 'config' | 'manifest' | 'output' | 'naming'; detail: string; time: number }
   | {
       type: 'build-done';
       imageId: string;

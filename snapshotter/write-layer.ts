@@ -17,7 +17,7 @@ export interface WriteLayerOptions {
 }
 
 /**
- * The diff of active snapshot `key` against its parent, as an OCI layer written to
+ * The diff of snapshot `key` (active or committed) against its parent, as an OCI layer written to
  * `out` (which is ended). Overlay: the upper dir is walked and its whiteouts (char
  * 0/0) and opaque dirs become `.wh.<name>` and `.wh..wh..opq`. Naive: the tree is
  * compared with the parent's (mode, owner, size, mtime in ns, link target, xattrs).
@@ -31,10 +31,10 @@ export async function writeLayer(
 ): Promise<{ diffId: string; digest: string; size: number; empty: boolean }> {
   const store = asStore(sn);
   const paths = store.paths(key);
-  if (paths.kind !== 'active') {
+  if (paths.kind === 'view') {
     throw new SnapshotError(
       'TSB_SNAPSHOT_INVALID',
-      `snapshot ${key} is ${paths.kind}: only an active snapshot has a diff`,
+      `snapshot ${key} is a view: only active and committed snapshots have a diff`,
     );
   }
   const sink = new LayerSink(out, o.compression ?? 'gzip', o.level, o.signal);

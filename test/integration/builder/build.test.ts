@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -255,5 +255,51 @@ describe('build()', () => {
       message: '"/nope.txt": not found',
       ranges: [{ start: { line: 3 } }],
     });
+  });
+
+  it('--squash merges the layers the build made into one and keeps the base layers', async () => {
+    const ctx = context({
+      Dockerfile: 'FROM tsbuild-busybox\nRUN echo 1 > /one\nRUN echo 2 > /two && rm /one\nCOPY f /f\n',
+      f: 'file',
+    });
+    const plain = await run({ context: ctx, tags: ['nosquash:1'] });
+    const squashed = await run({ context: ctx, tags: ['squash:1'], squash: true });
+    const store = openImageStore(root);
+    const layers = (id: string) => store.layers(store.resolve(id).image).length;
+    expect(layers('nosquash:1')).toBe(4);
+    expect(layers('squash:1')).toBe(2);
+    const { config } = await store.config(store.resolve('squash:1').image);
+    const history = config.history ?? [];
+    expect(history.at(-1)?.created_by).toMatch(/^merge sha256:[0-9a-f]{64} to sha256:[0-9a-f]{64}$/);
+    expect(history.filter((h) => !h.empty_layer)).toHaveLength(2);
+    expect(runImage('squash:1', ['sh', '-c', 'cat /two /f; test -e /one || echo gone'])).toBe('2\nfilegone\n');
+    const again = await run({ context: ctx, tags: ['squash:1'], squash: true });
+    expect(again.result.imageId).toBe(squashed.result.imageId);
+    expect(plain.result.imageId).not.toBe(squashed.result.imageId);
+  });
+
+  it('-o writes a docker-archive, an OCI layout, a rootfs tar and a rootfs directory', async () => {
+    const ctx = context({ Dockerfile: 'FROM tsbuild-busybox\nCOPY f /out/f\n', f: 'exported' });
+    const out = mkdtempSync(join(dir, 'out-'));
+    await run({
+      context: ctx,
+      outputs: [
+        { type: 'docker', dest: join(out, 'docker.tar') },
+        { type: 'oci', dest: join(out, 'oci.tar') },
+        { type: 'tar', dest: join(out, 'rootfs.tar') },
+        { type: 'local', dest: join(out, 'rootfs') },
+      ],
+    });
+    expect(readFileSync(join(out, 'rootfs', 'out', 'f'), 'utf8')).toBe('exported');
+    expect(readdirSync(join(out, 'rootfs'))).toContain('bin');
+    const tarList = (f: string) => execFileSync('tar', ['-tf', join(out, f)], { encoding: 'utf8' }).split('\n');
+    expect(tarList('rootfs.tar')).toContain('out/f');
+    expect(tarList('docker.tar')).toContain('manifest.json');
+    expect(tarList('oci.tar')).toContain('index.json');
+    const inspected = JSON.parse(
+      execFileSync('skopeo', ['inspect', `oci-archive:${join(out, 'oci.tar')}`], { encoding: 'utf8' }),
+    ) as { Layers: string[] };
+    expect(inspected.Layers).toHaveLength(2);
+    expect(readdirSync(out).filter((f) => f.includes('.tsbuild-'))).toEqual([]);
   });
 });
