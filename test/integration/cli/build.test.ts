@@ -192,6 +192,8 @@ describe('tsbuild build', () => {
     expect(stdinCtx.stderr).toContain('a build context from stdin (-) is not supported');
     expect(s.run(['build']).stderr).toContain('"tsbuild build" requires exactly 1 argument');
     expect(s.run(['build', '--help']).stdout).toContain('Usage: tsbuild build [OPTIONS] CONTEXT');
+    // The test's stderr is a pipe: spinners need a terminal.
+    expect(s.run(['build', '--progress=tty', 'ctx']).stderr).toContain('--progress=tty needs a terminal');
   });
 
   it('prints one JSON event per line with --progress=json, ending a failure with build-error', () => {
