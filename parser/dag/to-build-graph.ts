@@ -60,6 +60,8 @@ import type {
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
+/** The empty list steps without mounts, files or excludes share (frozen). */
+const NONE: never[] = Object.freeze([]) as unknown as never[];
 const NO_RANGE: SourceRange = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
 const UPPER_KEYWORDS = new Set(INSTRUCTIONS.map((k) => k.toUpperCase()));
 const PROXY_ARGS = ['http_proxy', 'https_proxy', 'ftp_proxy', 'no_proxy', 'all_proxy'];
@@ -960,12 +962,15 @@ class GraphBuilder {
 
   private dispatchRun(st: StageState, inst: RunInstruction, cmd: Command, base: StepHead): RunStep {
     let ssh = 0;
-    const mounts = inst.mounts.map((m, i) => {
-      const index = m.type === 'ssh' ? ssh++ : 0;
-      const mount = m.spec.includes('$') ? this.expandMount(st, m, cmd.range, index) : m;
-      return this.resolveMount(st, mount, cmd.mountFrom?.[i], index);
-    });
-    const files: InlineFile[] = [];
+    const mounts: StepMount[] =
+      inst.mounts.length === 0
+        ? NONE
+        : inst.mounts.map((m, i) => {
+            const index = m.type === 'ssh' ? ssh++ : 0;
+            const mount = m.spec.includes('$') ? this.expandMount(st, m, cmd.range, index) : m;
+            return this.resolveMount(st, mount, cmd.mountFrom?.[i], index);
+          });
+    let files: InlineFile[] = NONE;
     let args: string[];
     let shell: string[] | undefined;
     if (inst.command.form === 'exec') {
@@ -977,7 +982,7 @@ class GraphBuilder {
         const data = heredoc.content;
         if (data.startsWith('#!')) {
           const path = posix.join('/dev/pipes', heredoc.name);
-          files.push({ path, content: data, mode: 0o755 });
+          files = [{ path, content: data, mode: 0o755 }];
           line = path;
         } else {
           line = data;
@@ -1155,7 +1160,7 @@ class GraphBuilder {
       destPath: resolveDest(st.workdir, dest),
       link: inst.link,
       parents: inst.parents,
-      exclude: inst.exclude.map((e) => this.expand(st, e, cmd.range)),
+      exclude: inst.exclude.length === 0 ? NONE : inst.exclude.map((e) => this.expand(st, e, cmd.range)),
       unpack: isAdd ? (inst.unpack ?? true) : false,
       user: st.config.User ?? '',
       workdir: st.workdir,

@@ -45,8 +45,9 @@ export function argsRange(input: InstructionInput): SourceRange {
   return input.args.end > input.args.start ? rangeOf(input, input.args) : rangeOf(input, input.keyword);
 }
 
-/** Shared by every instruction without flags (frozen). */
-const NO_FLAGS: Flag[] = Object.freeze([]) as unknown as Flag[];
+/** The empty list every instruction without flags, mounts, excludes or heredocs shares (frozen). */
+export const NONE: never[] = Object.freeze([]) as unknown as never[];
+const NO_FLAGS: Flag[] = NONE;
 
 /**
  * The instruction's flags as the AST shows them. The builders make each instruction as one object

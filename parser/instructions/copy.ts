@@ -1,7 +1,7 @@
 import type { AddInstruction, CopyInstruction, Heredoc } from '../ast.js';
 import { isHeredocWord, parseJsonArray, splitFields } from '../syntax/index.js';
 import { NOT_STRINGS } from './command-line.js';
-import { argsRange, codes, fail, flagsOf, type InstructionInput, wordOf } from './context.js';
+import { argsRange, codes, fail, flagsOf, type InstructionInput, NONE, wordOf } from './context.js';
 import { type CheckedFlags, checkFlags } from './flags.js';
 
 /** `COPY [--from] [--chown] [--chmod] [--link] [--parents] [--exclude]… src… dest`. */
@@ -60,7 +60,8 @@ export function parseAdd(input: InstructionInput): AddInstruction {
 }
 
 function excludes(flags: CheckedFlags): string[] {
-  return flags.all('exclude').map((f) => f.flagValue ?? '');
+  const all = flags.all('exclude');
+  return all.length === 0 ? NONE : all.map((f) => f.flagValue ?? '');
 }
 
 /** `--chown` and `--chmod`, when given. */
@@ -87,12 +88,14 @@ function sourcesAndDest(input: InstructionInput, keyword: string) {
   const dest = words.pop()!;
   if (isHeredocWord(dest.value))
     fail(codes.arguments, `${keyword} cannot accept a heredoc as a destination`, dest.range);
-  const heredocs: Heredoc[] = [];
-  if (json.kind === 'shell') {
+  let heredocs: Heredoc[] = NONE;
+  if (json.kind === 'shell' && input.heredocs.length > 0) {
     for (const w of words) {
       const name = isHeredocWord(w.value);
       const doc = name === false ? undefined : input.heredocs.find((h) => h.name === name);
-      if (doc) heredocs.push(doc);
+      if (!doc) continue;
+      if (heredocs === NONE) heredocs = [doc];
+      else heredocs.push(doc);
     }
   }
   return { sources: words, dest, heredocs, form: json.kind === 'exec' ? ('exec' as const) : ('shell' as const) };

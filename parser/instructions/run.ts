@@ -1,7 +1,7 @@
 import type { RunInstruction, RunMount } from '../ast.js';
 import type { FlagSpan } from '../syntax/index.js';
 import { commandLineOf } from './command-line.js';
-import { codes, fail, flagsOf, type InstructionInput, rangeOf } from './context.js';
+import { codes, fail, flagsOf, type InstructionInput, NONE, rangeOf } from './context.js';
 import { checkFlags } from './flags.js';
 import { parseRunMount } from './run-mount.js';
 
@@ -13,11 +13,12 @@ const SECURITY = ['sandbox', 'insecure'] as const;
 export function parseRun(input: InstructionInput): RunInstruction {
   const flags = checkFlags(input);
   let ssh = 0;
-  const mounts: RunMount[] = [];
+  let mounts: RunMount[] = NONE;
   for (const f of input.flags.length === 0 ? NO_SPANS : flags.all('mount')) {
     const mount = parseRunMount(f.flagValue ?? '', rangeOf(input, f), ssh);
     if (mount.type === 'ssh') ssh++;
-    mounts.push(mount);
+    if (mounts === NONE) mounts = [mount];
+    else mounts.push(mount);
   }
   const run: RunInstruction = {
     kind: 'run',
