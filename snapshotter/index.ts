@@ -4,6 +4,7 @@ export { exportFlattened } from './export-flattened.js';
 export type { ExtractLimits } from './extract.js';
 export { compactOverlayOptions, mountAll, unmountAll } from './mount.js';
 export { NaiveSnapshotter } from './naive.js';
+export { type FsOps, fsOps } from './native.js';
 export { type OpenSnapshotterOptions, openSnapshotter, probeOverlay } from './open-snapshotter.js';
 export { OverlaySnapshotter } from './overlay.js';
 export { OWNER_PID_LABEL } from './snapshot-store.js';

@@ -20,6 +20,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
+import { type FsOps, fsOps } from '../../snapshotter/index.js';
 import { type ContextEntry, resolveDestination, type SelectedSource, sourceName } from '../context/index.js';
 import { type Owner, resolveChown } from './chown.js';
 import { CopyError, ioError, throwIfAborted } from './errors.js';
@@ -178,6 +179,8 @@ class Copier {
   files = 0;
   bytes = 0;
   private readonly uid = process.geteuid?.() ?? 0;
+  /** The native xattr calls, loaded on first use; null when the addon is not built (xattrs are then not copied). */
+  private xattrOps: FsOps | null | undefined;
   private readonly gid = process.getegid?.() ?? 0;
   private ops = 0;
 
@@ -202,6 +205,42 @@ class Copier {
   /** Whether a fresh object in a fresh directory (0700, not setgid) already has the owner `m` wants. */
   private ownedAlready(m: Meta): boolean {
     return m.uid === this.uid && m.gid === this.gid;
+  }
+
+  /**
+   * Copies a source's extended attributes (security.capability among them), as
+   * BuildKit's copy does, best effort: a file system or a caller that refuses
+   * one (EOPNOTSUPP, EPERM) leaves it out. Overlay's own attributes are never copied.
+   */
+  private copyXattrs(src: string, dst: string, image: string): void {
+    if (this.xattrOps === undefined) {
+      try {
+        this.xattrOps = fsOps();
+      } catch {
+        this.xattrOps = null;
+      }
+    }
+    const ops = this.xattrOps;
+    if (!ops) return;
+    let names: string[];
+    try {
+      names = ops.listXattrs(src);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.') || name === 'security.selinux')
+        continue;
+      try {
+        const value = ops.getXattr(src, name);
+        if (value) ops.setXattr(dst, name, value);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EOPNOTSUPP' && code !== 'EPERM' && code !== 'EACCES' && code !== 'ENODATA') {
+          throw ioError('set xattr on', image, err);
+        }
+      }
+    }
   }
 
   private tick(): void {
@@ -249,6 +288,7 @@ class Copier {
           if (this.chmod !== undefined || (chowned && (m.mode & 0o6000) !== 0) || (e.mode & 0o7777) !== m.mode) {
             chmodSync(host, m.mode);
           }
+          this.copyXattrs(e.absPath, host, image);
           lutimesSync(host, m.mtime, m.mtime);
           this.bytes += e.size;
           break;
@@ -256,6 +296,7 @@ class Copier {
         case 'symlink': {
           symlinkSync(e.linkTarget ?? '', host);
           if (this.ownership && !(fresh && this.ownedAlready(m))) lchownSync(host, m.uid, m.gid);
+          this.copyXattrs(e.absPath, host, image);
           lutimesSync(host, m.mtime, m.mtime);
           break;
         }
@@ -270,6 +311,7 @@ class Copier {
           }
           if (this.ownership) lchownSync(host, m.uid, m.gid);
           chmodSync(host, m.mode);
+          this.copyXattrs(e.absPath, host, image);
           lutimesSync(host, m.mtime, m.mtime);
           break;
         }
@@ -345,6 +387,7 @@ class Copier {
         const fresh = this.enterDir(host, image, !parent.fresh);
         const m = this.meta(e, preserve);
         if (this.ownership && !(fresh && this.ownedAlready(m))) lchownSync(host, m.uid, m.gid);
+        this.copyXattrs(e.absPath, host, image);
         pending.push({ host, image, meta: m });
         dirs.set(e.path, { image, fresh });
         continue;

@@ -18,6 +18,7 @@ import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BuildContext } from '../../../builder/context/index.js';
 import { type CopyIntoOptions, copyInto } from '../../../builder/ops/copy-into.js';
+import { fsOps } from '../../../snapshotter/index.js';
 import { diffTrees, dropDockerExportArtifacts, treeFromTar } from '../../helpers/image-tree.js';
 import { busyboxFixture, requireCommand, requireDocker, requireRoot } from '../../helpers/prereqs.js';
 import { BASE_IMAGE, docker, dockerBuild, dockerTree } from '../conformance/support.js';
@@ -181,6 +182,16 @@ describe('COPY --chown (as root)', () => {
     await copy(['suid'], '/s/', '7:8');
     expect(lstatSync(join(root, 's/suid')).mode & 0o7777).toBe(0o4755);
     expect(owner(join(root, 's/suid'))).toBe('7:8');
+  });
+
+  it('file capabilities survive --chown (chown(2) drops security.capability)', async () => {
+    // cap_net_raw+ep, VFS_CAP_REVISION_2
+    const cap = Buffer.from('0000000201200000000000000000000000000000', 'hex');
+    writeFileSync(join(ctxDir, 'capbin'), 'c');
+    fsOps().setXattr(join(ctxDir, 'capbin'), 'security.capability', cap);
+    await copy(['capbin'], '/cap/', '7:8', true);
+    expect(fsOps().getXattr(join(root, 'cap/capbin'), 'security.capability')).toEqual(cap);
+    expect(owner(join(root, 'cap/capbin'))).toBe('7:8');
   });
 
   it('ADD keeps the owners of archive entries; --chown owns only the directories it creates', async () => {

@@ -13,6 +13,7 @@ import {
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyInto } from '../../../../builder/ops/copy-into.js';
+import { fsOps } from '../../../../snapshotter/index.js';
 import { copyFromContext, listTree, mode, type Sandbox, sandbox } from './helpers.js';
 
 let sb: Sandbox;
@@ -233,6 +234,15 @@ describe('COPY file attributes', () => {
     expect(a.ino).toBe(b.ino);
     expect(a.nlink).toBe(2);
     expect(lstatSync(join(sb.root, 'sep/a')).ino).not.toBe(lstatSync(join(sb.root, 'sep/hl2')).ino);
+  });
+
+  it('extended attributes are copied', async () => {
+    file('xa', 'x');
+    fsOps().setXattr(join(sb.ctx, 'xa'), 'user.tsbuild', Buffer.from('value'));
+    fsOps().setXattr(join(sb.ctx, 'dir/sub'), 'user.dir', Buffer.from('d'));
+    await copyFromContext(sb, ['xa', 'dir'], '/xattr/');
+    expect(fsOps().getXattr(join(sb.root, 'xattr/xa'), 'user.tsbuild')?.toString()).toBe('value');
+    expect(fsOps().getXattr(join(sb.root, 'xattr/sub'), 'user.dir')?.toString()).toBe('d');
   });
 
   it('fifos are copied', async () => {
