@@ -66,13 +66,7 @@ export async function build(options: BuildOptions, onEvent?: BuildEventListener)
       return found?.config as BaseImageConfig | undefined;
     },
   });
-  const buildId = randomBytes(8).toString('hex');
-  emit({ type: 'build-start', buildId, file, steps: 0, time: Date.now() });
-  const warnings: string[] = [];
-  for (const w of graph.warnings) {
-    warnings.push(w.message);
-    emit({ type: 'warning', message: w.message, code: w.code, file, range: w.range, time: Date.now() });
-  }
+  const warnings = graph.warnings.map((w) => w.message);
   const ignore = await loadDockerignore({ context: loaded.context, dockerfile: loaded.path });
   const context = new BuildContext(loaded.context, { ignore: ignore.matcher });
   const sn = await store.snapshotter();
@@ -90,12 +84,22 @@ export async function build(options: BuildOptions, onEvent?: BuildEventListener)
       statCache: openStatCache(store.root),
       options,
       lease,
-      limiter: new Limiter(Math.max(1, options.jobs ?? availableParallelism())),
+      limiter: new Limiter(Math.max(1, options.jobs ?? defaultJobs())),
       tmp,
       mnt,
       baseImages: new Map([...baseImages].map(([k, v]) => [k, v.base])),
       emit,
     });
+    emit({
+      type: 'build-start',
+      buildId: randomBytes(8).toString('hex'),
+      file,
+      steps: solver.vertices,
+      time: Date.now(),
+    });
+    for (const w of graph.warnings) {
+      emit({ type: 'warning', message: w.message, code: w.code, file, range: w.range, time: Date.now() });
+    }
     // Every stage starts now; each waits for what it needs.
     const all = graph.stages.map((s) => solver.stage(s.index));
     const settled = await Promise.allSettled(all);
@@ -152,6 +156,15 @@ export async function build(options: BuildOptions, onEvent?: BuildEventListener)
     await rm(mnt, { recursive: true, force: true }).catch(() => undefined);
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/**
+ * Steps that run at once by default: twice the cores (at least 4). A RUN step's
+ * container mostly waits (on I/O, the network, sleep), so one per core leaves the
+ * CPU idle while independent stages queue.
+ */
+function defaultJobs(): number {
+  return Math.max(4, 2 * availableParallelism());
 }
 
 interface ResolvedBase {

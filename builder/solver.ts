@@ -17,8 +17,13 @@ import { resolveRunMounts, runInputs } from './ops/run-mounts.js';
 import type { FsState, HistoryItem, LayerRef } from './state.js';
 import type { BuildEvent, BuildOptions, StepRef } from './types.js';
 
-/** The layer media type the builder writes (BuildKit's default image exporter uses Docker's). */
+/** The layer media types the builder writes (BuildKit's default image exporter uses Docker's). */
 export const LAYER_MEDIA_TYPE = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
+export const UNCOMPRESSED_LAYER_MEDIA_TYPE = 'application/vnd.docker.image.rootfs.diff.tar';
+
+function layerMediaType(compression: 'gzip' | 'none'): string {
+  return compression === 'gzip' ? LAYER_MEDIA_TYPE : UNCOMPRESSED_LAYER_MEDIA_TYPE;
+}
 
 /** A base image the builder resolved before it made the graph. */
 export interface BaseImage {
@@ -76,6 +81,8 @@ export class Solver {
       const label = multi ? (stage.name ?? `stage-${stage.index}`) : '';
       const vertices: (Stage | Step)[] = [stage, ...stage.steps.filter(isVertex)];
       vertices.forEach((v, i) => {
+        // FROM scratch and FROM <stage> have no vertex of their own (BuildKit shows none), but count.
+        if (v === stage && stage.base.type !== 'image') return;
         this.refs.set(v, {
           id: ++this.vertex,
           stage: label,
@@ -87,6 +94,10 @@ export class Solver {
         });
       });
     }
+  }
+
+  private get compression(): 'gzip' | 'none' {
+    return this.env.options.compression ?? 'none';
   }
 
   get vertices(): number {
@@ -106,8 +117,7 @@ export class Solver {
   private async runStage(index: number): Promise<FsState> {
     const stage = this.env.graph.stages.find((s) => s.index === index);
     if (!stage) throw new BuildError('TSB_BUILD_INTERNAL', `stage ${index} is not in the build graph`);
-    const ref = this.refs.get(stage) as StepRef;
-    let state = await this.base(stage, ref);
+    let state = await this.base(stage);
     for (const step of stage.steps) {
       this.env.options.signal?.throwIfAborted();
       state = await this.step(stage, step, state);
@@ -115,27 +125,32 @@ export class Solver {
     return state;
   }
 
-  private async base(stage: Stage, ref: StepRef): Promise<FsState> {
+  private async base(stage: Stage): Promise<FsState> {
     const b = stage.base;
-    if (b.type === 'stage') {
-      const parent = await this.stage(b.stage);
-      this.done(ref, true, 0);
-      return parent;
-    }
-    if (b.type === 'scratch') {
-      this.done(ref, true, 0);
-      return { key: 'scratch', layers: [], history: [] };
-    }
+    if (b.type === 'stage') return this.stage(b.stage);
+    if (b.type === 'scratch') return { key: 'scratch', layers: [], history: [] };
+    const ref = this.refs.get(stage) as StepRef;
     const image = this.env.baseImages.get(b.normalized) as BaseImage;
     const started = Date.now();
-    this.emit({ type: 'step-start', step: ref });
     this.env.lease.add('image', image.record.digest);
+    // An image already unpacked is CACHED; otherwise its layers are unpacked now.
+    const top = chainIds(image.layers.map((l) => l.diffId)).at(-1);
+    const unpacked = top === undefined || (await this.committed(top));
+    if (!unpacked) this.emit({ type: 'step-start', step: ref });
     const snapshot = await this.env.store.unpack(image.record, {
       snapshotter: this.env.sn,
       signal: this.env.options.signal,
     });
-    this.done(ref, false, Date.now() - started);
+    this.done(ref, unpacked, Date.now() - started);
     return { key: `image:${image.record.digest}`, snapshot, layers: image.layers, history: image.history };
+  }
+
+  private async committed(name: string): Promise<boolean> {
+    try {
+      return (await this.env.sn.stat(name)).kind === 'committed';
+    } catch {
+      return false;
+    }
   }
 
   private done(step: StepRef, cached: boolean, durationMs: number): void {
@@ -178,7 +193,13 @@ export class Solver {
       if (made) item.created = outcome.state.history.at(-1)?.created;
       return { ...outcome.state, history: [...state.history, item] };
     } catch (err) {
-      const e = withLocation(err, step.range, this.env.file);
+      const canceled =
+        this.env.options.signal?.aborted && !(err instanceof BuildError && err.code !== 'TSB_BUILD_CANCELED');
+      const e = withLocation(
+        canceled ? new BuildError('TSB_BUILD_CANCELED', 'canceled', { cause: err }) : err,
+        step.range,
+        this.env.file,
+      );
       this.emit({
         type: 'step-error',
         step: ref,
@@ -261,12 +282,7 @@ export class Solver {
     if (!rec.layer) return { ...state, key, history: [...state.history, { created: rec.created }] };
     const layer = rec.layer;
     if (this.env.store.content.size(layer.digest) !== layer.size) return undefined;
-    try {
-      const info = await this.env.sn.stat(layer.snapshot);
-      if (info.kind !== 'committed') return undefined;
-    } catch {
-      return undefined;
-    }
+    if (!(await this.committed(layer.snapshot))) return undefined;
     this.env.lease.add('snapshot', layer.snapshot);
     this.env.lease.add('blob', layer.digest);
     return {
@@ -331,6 +347,7 @@ export class Solver {
             rootfs: rootMounts,
             mounts: mounts.specs,
             env: mounts.env,
+            network: env.options.network,
             signal,
             onLog: (stream, data) => this.emit({ type: 'step-log', step: ref, stream, data }),
           });
@@ -350,7 +367,10 @@ export class Solver {
       let layer: { diffId: string; digest: string; size: number; empty: boolean };
       try {
         const { writeLayer } = await import('../snapshotter/index.js');
-        layer = await writeLayer(env.sn, active, createWriteStream(blobPath, { mode: 0o644 }), { signal });
+        layer = await writeLayer(env.sn, active, createWriteStream(blobPath, { mode: 0o644 }), {
+          signal,
+          compression: this.compression,
+        });
       } catch (err) {
         await unlink(blobPath).catch(() => undefined);
         throw err;
@@ -360,7 +380,7 @@ export class Solver {
       const snapshot = chainIds(diffIds).at(-1) as string;
       env.lease.add('snapshot', snapshot);
       await env.store.commitBlob(
-        { digest: layer.digest as never, size: layer.size, path: blobPath, gzip: true },
+        { digest: layer.digest as never, size: layer.size, path: blobPath, gzip: this.compression === 'gzip' },
         env.lease,
       );
       try {
@@ -377,7 +397,7 @@ export class Solver {
         diffId: layer.diffId,
         digest: layer.digest,
         size: layer.size,
-        mediaType: LAYER_MEDIA_TYPE,
+        mediaType: layerMediaType(this.compression),
       };
       env.cache.put({ key, parent: state.key, kind: step.op, inputs, created, layer: { ...own, snapshot } });
       return { key, snapshot, layers: [...state.layers, own], history: [...state.history, { created }] };
@@ -421,9 +441,10 @@ export class Solver {
       const blobPath = join(env.store.content.tmpDir, `layer-${process.pid}-${randomBytes(8).toString('hex')}`);
       const layer = await writeLayer(env.sn, name, createWriteStream(blobPath, { mode: 0o644 }), {
         signal: env.options.signal,
+        compression: this.compression,
       });
       await env.store.commitBlob(
-        { digest: layer.digest as never, size: layer.size, path: blobPath, gzip: true },
+        { digest: layer.digest as never, size: layer.size, path: blobPath, gzip: this.compression === 'gzip' },
         env.lease,
       );
       env.store.addRoots(`cache:${key}`, [
@@ -441,7 +462,7 @@ export class Solver {
           diffId: layer.diffId,
           digest: layer.digest,
           size: layer.size,
-          mediaType: LAYER_MEDIA_TYPE,
+          mediaType: layerMediaType(this.compression),
         },
       };
       env.cache.put(rec);

@@ -43,12 +43,18 @@ export interface BuildOptions {
   labels?: Record<string, string>;
   /** The target platform, `os/arch[/variant]`; default the host's (only the host's can run RUN steps). */
   platform?: string;
-  /** How many steps run at once (default: the number of cores). */
+  /** How many steps run at once (default: twice the number of cores, at least 4). */
   jobs?: number;
   /** The store root (default `resolveRoot()`). */
   root?: string;
   /** Emit a `cache-miss` event that names the first differing input for each step that misses. */
   debugCache?: boolean;
+  /**
+   * How the store keeps the layers the build makes: `none` (default) keeps plain
+   * tars, as Docker's own store keeps layers (a push compresses them); `gzip`
+   * compresses them at once.
+   */
+  compression?: 'gzip' | 'none';
   /** Squash the layers the build made into one (`--squash`). */
   squash?: boolean;
   /** Exports of the image besides the store (`-o`). */
@@ -57,6 +63,11 @@ export interface BuildOptions {
   outputStream?: import('node:stream').Writable;
   /** RUN --mount=type=secret sources. */
   secrets?: BuildSecret[];
+  /**
+   * The network of RUN steps without `--network`: `default` (the host's network,
+   * as tsbuild has no bridge), `none` or `host`.
+   */
+  network?: 'default' | 'none' | 'host';
   /** Stops the build: running steps are killed, their mounts and sandboxes removed. */
   signal?: AbortSignal;
 }
@@ -81,6 +92,7 @@ export type BuildEvent =
   | { type: 'warning'; message: string; code?: string; file?: string; range?: SourceRange; time: number }
   | { type: 'context'; files: number; bytes: number; cachedFiles: number; time: number }
   | { type: 'step-start'; step: StepRef; time: number }
+  /** One line of a RUN step's output, without its newline (a line longer than 64 KiB comes in pieces). */
   | { type: 'step-log'; step: StepRef; stream: 'stdout' | 'stderr'; data: string; time: number }
   | { type: 'step-cached'; step: StepRef; time: number }
   | { type: 'cache-miss'; step: StepRef; reason: string; time: number }

@@ -81,12 +81,16 @@ function rawArgs(argv: string[]): Record<string, unknown> & GlobalOptions {
 
 class CliUsageError extends Error {}
 
-/** The first word that is not an option (nor the value of the global `--root DIR`). */
+/**
+ * The first word after the global options (`--root DIR`, `--root=DIR`, `--debug`):
+ * a command comes first, so in `tsbuild -t images .` the word is `-t`, not `images`.
+ */
 function commandWord(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--root') i++;
-    else if (!a.startsWith('-')) return a;
+    else if (a === '--debug' || a.startsWith('--root=')) continue;
+    else return a;
   }
   return undefined;
 }

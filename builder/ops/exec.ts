@@ -31,6 +31,8 @@ export interface ExecOptions {
   rootfs: Mount[];
   /** RUN --mount and inline files, already resolved to host paths. */
   mounts: ExtraMount[];
+  /** The build's `--network`, for steps without their own. */
+  network?: 'default' | 'none' | 'host';
   /** Variables added to the step's env (secrets with `env=`). */
   env?: string[];
   onLog(stream: 'stdout' | 'stderr', line: string): void;
@@ -57,7 +59,7 @@ export async function execRun(step: RunStep, o: ExecOptions): Promise<void> {
     cwd: step.workdir,
     user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids, home: user.home },
     hostname: BUILD_HOSTNAME,
-    network: step.network === 'none' ? 'none' : 'host',
+    network: (step.network === 'default' ? (o.network ?? 'default') : step.network) === 'none' ? 'none' : 'host',
     mounts: o.mounts,
     // A cancelled build kills the step at once, as BuildKit does.
     stopTimeout: 0,
