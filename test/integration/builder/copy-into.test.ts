@@ -255,6 +255,8 @@ describe('COPY and ADD match docker build', () => {
     linkSync(join(ctxDir, 'dirhl/a'), join(ctxDir, 'dirhl/b'));
     w('suid', 's', 0o4755);
     w('plain', 'p');
+    mkdirSync(join(ctxDir, 'emptydir'));
+    chmodSync(join(ctxDir, 'emptydir'), 0o711);
     mkdirSync(join(ctxDir, 'dl'));
     symlinkSync('target', join(ctxDir, 'dl/lnk'));
     lchownSync(join(ctxDir, 'dl/lnk'), 0, 0);
@@ -292,6 +294,7 @@ describe('COPY and ADD match docker build', () => {
       'ln -s /nowhere /dangling',
       'ln -s ../../../../etc /rel',
       'echo x > /dstl/lnk',
+      'mkdir -p /tgtdir2 /dst3 && ln -s /tgtdir2 /linkdir2 && ln -s /tgtdir /dst3/top',
     ].join(' && ');
     const lines: Line[] = [
       { sources: ['dir'], dest: '/newparent/a/b/' },
@@ -318,6 +321,12 @@ describe('COPY and ADD match docker build', () => {
       { sources: ['*.t?z', 'd*'], dest: '/glob/' },
       { sources: ['dir/sub/f', 'dir/top'], dest: '/multi/' },
       { sources: ['dir'], dest: 'rel/', chown: '9' },
+      { sources: ['dir'], dest: '/chmnew', chmod: '700' },
+      { sources: ['plain'], dest: '/chmfile', chmod: '600' },
+      { sources: ['dir'], dest: '/linkdir2' },
+      { sources: ['dir'], dest: '/dst3' },
+      { sources: ['emptydir'], dest: '/emptycopy/' },
+      { sources: ['di?'], dest: '/wilddir/' },
       { add: true, sources: ['a.tar'], dest: '/t1/' },
       { add: true, sources: ['a.tgz'], dest: '/t2' },
       { add: true, sources: ['a.tbz'], dest: '/t3/' },
