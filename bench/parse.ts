@@ -7,7 +7,7 @@
  *   npm run bench:parse -- [instructions=5000] [runs=20]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,7 +16,10 @@ import { parseDockerfile } from '../parser/parse-dockerfile.js';
 
 const count = Number(process.argv[2] ?? 5000);
 const runs = Number(process.argv[3] ?? 20);
-const CLI = join(process.cwd(), 'dist/cli/main.js');
+/** The installed bin (the esbuild bundle), else the tsc output. */
+const CLI = [join(process.cwd(), 'dist/bin/main.js'), join(process.cwd(), 'dist/cli/main.js')].find((f) =>
+  existsSync(f),
+)!;
 
 /** A realistic mix: stages, ARG/ENV with expansion, RUN with mounts and continuations, COPY --from, heredocs. */
 export function generateDockerfile(instructions: number): string {

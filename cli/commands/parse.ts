@@ -34,7 +34,9 @@ export const parseCommand: CommandModule<GlobalOptions, ParseArgs> = {
   builder: (y: Argv<GlobalOptions>) => y.options(PARSE_OPTIONS) as unknown as Argv<ParseArgs>,
   handler: async (args) => {
     const { name, text } = readDockerfile(args.file);
-    const { parseDockerfile, dockerfileErrorOf } = await import('../../parser/index.js');
+    // the parser's entry module, not parser/index.js: the AST alone needs neither the graph, the linter nor
+    // word expansion, and the CLI bundle then loads a chunk of the parser without them
+    const { parseDockerfile, dockerfileErrorOf } = await import('../../parser/parse-dockerfile.js');
     const result = parseDockerfile(text, { filename: name });
     if (args.graph) {
       const parseError = dockerfileErrorOf(result);
