@@ -13,11 +13,13 @@ function findInLayers(layers: string[], rel: string): { path: string; symlink: b
   for (const layer of layers) {
     const p = join(layer, rel);
     try {
-      const st = lstatSync(p);
+      // Missing is the common case (an empty upper layer): no exception for it.
+      const st = lstatSync(p, { throwIfNoEntry: false });
+      if (!st) continue;
       if (st.isCharacterDevice() && st.rdev === 0) return undefined;
       return { path: p, symlink: st.isSymbolicLink(), dir: st.isDirectory() };
     } catch {
-      // not in this layer
+      // not in this layer (ENOTDIR: a file where a directory was looked for)
     }
   }
   return undefined;
