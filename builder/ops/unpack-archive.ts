@@ -21,6 +21,7 @@ import {
   writeSync,
 } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import * as zlib from 'node:zlib';
 import { extract, type Header } from 'tar-stream';
 import { CopyError, ioError, throwIfAborted } from './errors.js';
@@ -373,9 +374,17 @@ export async function unpackArchive(
     }
     await d.finished();
   } catch (err) {
+    // A tar error after a decompressor failed is only its consequence: report the decompressor's own message.
+    const exit = await Promise.race([
+      d.finished().then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+      delay(1000, undefined, { ref: false }),
+    ]);
     d.stop();
     ex.destroy();
-    fail(err);
+    fail(exit instanceof CopyError && !(err instanceof CopyError && err.code !== 'TSB_COPY_ARCHIVE') ? exit : err);
   }
   // Directory modes and times last: a read-only directory must stay writable, and writing into one changes its mtime.
   for (let i = deferred.length - 1; i >= 0; i--) {
