@@ -147,7 +147,7 @@ export async function copyInto(o: CopyIntoOptions): Promise<CopyResult> {
           root,
           dest: into,
           ownership,
-          name: item.source.source,
+          name: item.source.path,
           signal: o.signal,
         });
         copier.files += r.files;
