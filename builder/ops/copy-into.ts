@@ -62,7 +62,7 @@ export interface CopyIntoOptions {
   workdir: string;
   /** `--chown=user[:group]`, names resolved from the root's /etc/passwd and /etc/group. */
   chown?: string;
-  /** `--chmod` (octal): its permission bits replace each copied file's and directory's; setuid, setgid and sticky stay as the source has them. */
+  /** `--chmod` (octal): replaces the permission, setuid, setgid and sticky bits of each copied file and directory (current BuildKit; docker 20.10's dropped the special bits). */
   chmod?: number;
   /** ADD: local tar archives (plain, gzip, bzip2, xz) are unpacked into the destination. */
   unpack: boolean;
@@ -198,7 +198,7 @@ class Copier {
 
   private meta(e: ContextEntry, preserve: boolean): Meta {
     const owner = this.chown ?? (preserve ? { uid: e.uid, gid: e.gid } : { uid: 0, gid: 0 });
-    const mode = this.chmod === undefined ? e.mode : (e.mode & ~0o777) | (this.chmod & 0o777);
+    const mode = this.chmod === undefined ? e.mode : (e.mode & ~0o7777) | (this.chmod & 0o7777);
     return { uid: owner.uid, gid: owner.gid, mode, mtime: Number(e.mtimeNs) / 1e9 };
   }
 
@@ -332,7 +332,7 @@ class Copier {
     const host = hostPath(this.root, image);
     this.clearForFile(host, image);
     const owner = this.chown ?? { uid: 0, gid: 0 };
-    const mode = this.chmod === undefined ? item.mode & 0o7777 : (item.mode & ~0o777 & 0o7777) | (this.chmod & 0o777);
+    const mode = this.chmod === undefined ? item.mode & 0o7777 : this.chmod & 0o7777;
     const mtime = item.mtime ?? new Date();
     try {
       if (item.path !== undefined) {
