@@ -27,11 +27,16 @@ export class RunArgs {
     return this.built().names;
   }
 
-  /** `RUN |2 A=1 B=2 /bin/sh -c cmd`: the ARGs of the stage with the values the process sees, then `args`. */
-  commandString(args: string[]): string {
+  /** `RUN |2 A=1 B=2 /bin/sh -c cmd # buildkit`, the RUN step's history text, as one flat string. */
+  historyText(args: string[]): string {
     const prefix = this.built().prefix;
-    if (prefix === '') return args.join(' ');
-    return args.length > 0 ? `${prefix} ${args.join(' ')}` : prefix;
+    // `RUN  # buildkit` (two spaces) for an empty exec form without ARGs, as BuildKit writes it
+    if (prefix === '' && args.length === 0) return 'RUN  # buildkit';
+    const parts = ['RUN'];
+    if (prefix !== '') parts.push(prefix);
+    for (const a of args) parts.push(a);
+    parts.push('# buildkit');
+    return parts.join(' ');
   }
 
   private built(): { names: string[]; prefix: string } {

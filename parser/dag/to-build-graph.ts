@@ -937,7 +937,7 @@ class GraphBuilder {
     for (const pair of pairs) st.declared.add(pair.key);
     // reported against the environment from before the instruction
     if (unmatched) this.reportUnmatched(st, unmatched, cmd.range);
-    const args: { key: string; value?: string }[] = [];
+    const args: { key: string; value?: string }[] = new Array(pairs.length);
     let history = '';
     for (let i = 0; i < pairs.length; i++) {
       const key = pairs[i]!.key;
@@ -945,7 +945,7 @@ class GraphBuilder {
       const expandedDefault = defaults[i];
       if (value !== undefined && !NON_ENV_ARGS.has(key)) st.env.set(key, value);
       st.runArgs.add(key, value);
-      args.push(value === undefined ? { key } : { key, value });
+      args[i] = value === undefined ? { key } : { key, value };
       if (i > 0) history += ' ';
       history += expandedDefault === undefined ? key : `${key}=${expandedDefault}`;
     }
@@ -993,7 +993,7 @@ class GraphBuilder {
       shell = st.config.Shell?.length ? st.config.Shell : DEFAULT_SHELL;
       args = [...shell, line];
     }
-    const history = { createdBy: flat('RUN ', st.runArgs.commandString(args), ' # buildkit'), emptyLayer: false };
+    const history = { createdBy: st.runArgs.historyText(args), emptyLayer: false };
     // `shell` only for the shell form, in its place among the fields (the graph's JSON keeps this order)
     if (shell === undefined) {
       return headed(base, {
@@ -1135,16 +1135,11 @@ class GraphBuilder {
     const fail = (code: string, message: string): never => {
       throw new BuildGraphError(code, message, { file: this.file, ranges: [cmd.range] });
     };
-    const sources: CopySource[] = [];
-    for (const w of inst.sources) {
-      if (inst.heredocs.length > 0 && isHeredocMarker(w.value, inst.heredocs)) continue;
-      const src = this.expand(st, w.value, cmd.range);
-      if (src.startsWith('http://') || src.startsWith('https://') || src.startsWith('git@')) {
-        if (!isAdd) fail('TSB_DOCKERFILE_COPY', `source can't be a URL for COPY`);
-        sources.push(isGitSource(src) ? { type: 'git', url: src } : { type: 'url', url: src });
-      } else {
-        sources.push({ type: 'path', path: src });
-      }
+    // sized as they come (the list stays in the graph): one per source word, less heredoc markers, plus heredocs
+    const sources: CopySource[] =
+      inst.heredocs.length === 0 ? inst.sources.map((w) => this.copySource(st, w.value, cmd, isAdd)) : [];
+    for (const w of inst.heredocs.length === 0 ? NONE : inst.sources) {
+      if (!isHeredocMarker(w.value, inst.heredocs)) sources.push(this.copySource(st, w.value, cmd, isAdd));
     }
     for (const h of inst.heredocs) {
       const content = h.expand ? this.expandRaw(st, h.content, cmd.range) : h.content;
@@ -1203,6 +1198,21 @@ class GraphBuilder {
     return copy;
   }
 
+  /** One COPY or ADD source word, expanded: a path, or for ADD a URL or a Git repository. */
+  private copySource(st: StageState, word: string, cmd: Command, isAdd: boolean): CopySource {
+    const src = this.expand(st, word, cmd.range);
+    if (src.startsWith('http://') || src.startsWith('https://') || src.startsWith('git@')) {
+      if (!isAdd) {
+        throw new BuildGraphError('TSB_DOCKERFILE_COPY', `source can't be a URL for COPY`, {
+          file: this.file,
+          ranges: [cmd.range],
+        });
+      }
+      return isGitSource(src) ? { type: 'git', url: src } : { type: 'url', url: src };
+    }
+    return { type: 'path', path: src };
+  }
+
   // ---- expansion helpers ------------------------------------------------------------------------------------
 
   private expandWith(word: string, env: EnvList, range: SourceRange) {
@@ -1238,9 +1248,11 @@ class GraphBuilder {
   }
 
   private expandPairs(st: StageState, inst: EnvInstruction | LabelInstruction, range: SourceRange): [string, string][] {
-    const out: [string, string][] = [];
-    for (const p of inst.pairs) out.push([this.expand(st, p.key, range), this.expand(st, p.value ?? '', range)]);
-    return out;
+    // `map`, not `push`: the list stays in the graph, and pushes leave it room for 16 more
+    return inst.pairs.map((p): [string, string] => [
+      this.expand(st, p.key, range),
+      this.expand(st, p.value ?? '', range),
+    ]);
   }
 
   private reportUnmatched(

@@ -57,10 +57,5 @@ const NO_FLAGS: Flag[] = NONE;
 export function flagsOf(input: InstructionInput): Flag[] {
   const spans = input.flags;
   if (spans.length === 0) return NO_FLAGS;
-  const flags: Flag[] = [];
-  for (let i = 0; i < spans.length; i++) {
-    const f = spans[i]!;
-    flags.push({ name: f.name, value: f.flagValue, range: rangeOf(input, f) });
-  }
-  return flags;
+  return spans.map((f) => ({ name: f.name, value: f.flagValue, range: rangeOf(input, f) }));
 }

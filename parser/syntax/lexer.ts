@@ -2,7 +2,7 @@ import type { EscapeChar } from '../ast.js';
 import { contentEnd, continuationIndex, isBlank, lineEnd, skipSpace } from './chars.js';
 import { createToken, type IToken, Lexer, type TokenType } from './chevrotain.js';
 import { findHeredocMarkers, type HeredocBodyScan, type HeredocMarker, scanHeredocBodies } from './heredoc.js';
-import { Comment, LineEnd, Newline, Whitespace } from './tokens.js';
+import { Comment, LineEnd, matched, Newline, Whitespace } from './tokens.js';
 
 /** What a `Continuation` token skipped: blank lines (counted from the token's first line) inside the continuation. */
 export interface ContinuationPayload {
@@ -135,7 +135,7 @@ function matchText(text: string, offset: number, esc: number, first: boolean): [
   if (end <= offset) return null;
   const k = continuationIndex(text, offset, end, esc);
   const stop = k >= 0 ? k : end;
-  return stop > offset ? [text.slice(offset, stop)] : null;
+  return stop > offset ? matched(text.slice(offset, stop)) : null;
 }
 
 /**

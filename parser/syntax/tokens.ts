@@ -25,11 +25,24 @@ export const LineEnd = createToken({
   start_chars_hint: ['\r', '\n'],
 });
 
+/**
+ * The result of a custom token pattern without a payload: one array, reused. Chevrotain reads the image
+ * (`[0]`) and `payload` of the result at once and keeps neither, so a new array per token is only garbage.
+ */
+const MATCH: [string] = [''];
+
+/** `[image]` for Chevrotain, in the shared result array. */
+export function matched(image: string): [string] {
+  MATCH[0] = image;
+  return MATCH;
+}
+
 /** `\r*\n`, or trailing `\r`s at the end of the input. */
 function matchLineEnd(text: string, offset: number): [string] | null {
+  if (text.charCodeAt(offset) === 10) return matched('\n');
   let i = offset;
   while (i < text.length && text.charCodeAt(i) === 13) i++;
-  if (i < text.length && text.charCodeAt(i) === 10) return [text.slice(offset, i + 1)];
-  if (i === text.length && i > offset) return [text.slice(offset, i)];
+  if (i < text.length && text.charCodeAt(i) === 10) return matched(text.slice(offset, i + 1));
+  if (i === text.length && i > offset) return matched(text.slice(offset, i));
   return null;
 }
