@@ -11,18 +11,13 @@ import {
   parsePlatform,
 } from '../image/index.js';
 import { isOwnerAlive, migrate, ownerToken, parseOwnerToken } from '../metadata/index.js';
-import {
-  type BaseImageConfig,
-  type BuildGraph,
-  baseImageRefs,
-  parseDockerfileOrThrow,
-  toBuildGraph,
-} from '../parser/index.js';
+import type { BaseImageConfig, BaseImageRef, BuildGraph } from '../parser/index.js';
 import { unmountAll } from '../snapshotter/index.js';
 import { BuildCache, builderSchema } from './cache.js';
 import { BuildContext, loadDockerfile, loadDockerignore, openStatCache } from './context/index.js';
 import { BuildError } from './errors.js';
 import { exportImage } from './export-image.js';
+import { GraphCache, graphCacheSchema } from './graph-cache.js';
 import { Limiter } from './limiter.js';
 import { writeOutput } from './outputs.js';
 import { type BaseImage, Solver } from './solver.js';
@@ -52,20 +47,12 @@ export async function build(options: BuildOptions, onEvent?: BuildEventListener)
     ...(options.dockerfileText !== undefined ? { stdin: textStream(options.dockerfileText) } : {}),
   });
   const file = options.dockerfileText !== undefined ? (options.dockerfile ?? 'Dockerfile') : loaded.filename;
-  const ast = parseDockerfileOrThrow(loaded.text, { filename: file });
   const store = openImageStore(options.root);
   migrate(store.db, builderSchema);
+  migrate(store.db, graphCacheSchema);
   const platform = options.platform !== undefined ? parsePlatform(options.platform) : undefined;
   const graphOptions = { target: options.target, buildArgs: options.buildArgs ?? {}, platform };
-
-  const baseImages = await resolveBaseImages(store, baseImageRefs(ast, graphOptions), file);
-  const graph: BuildGraph = toBuildGraph(ast, {
-    ...graphOptions,
-    baseImage: (ref) => {
-      const found = baseImages.get(ref) ?? baseImages.get(safeNormalize(ref));
-      return found?.config as BaseImageConfig | undefined;
-    },
-  });
+  const { graph, baseImages } = await makeGraph(store, loaded.text, file, graphOptions);
   const warnings = graph.warnings.map((w) => w.message);
   const ignore = await loadDockerignore({ context: loaded.context, dockerfile: loaded.path });
   const context = new BuildContext(loaded.context, { ignore: ignore.matcher });
@@ -167,6 +154,47 @@ function defaultJobs(): number {
   return Math.max(4, 2 * availableParallelism());
 }
 
+/**
+ * The build graph and its base images: from the graph cache when the Dockerfile,
+ * the options and the base images are unchanged (the parser is then not even
+ * loaded), else parsed and remembered.
+ */
+async function makeGraph(
+  store: ImageStore,
+  text: string,
+  file: string,
+  options: { target?: string; buildArgs: Record<string, string>; platform?: ReturnType<typeof parsePlatform> },
+): Promise<{ graph: BuildGraph; baseImages: Map<string, ResolvedBase> }> {
+  const cache = GraphCache.open(store.db, text, file, {
+    ...options,
+    buildArgs: Object.entries(options.buildArgs).sort(),
+    host: `${process.platform}/${process.arch}`,
+  });
+  const cachedRefs = cache?.refs();
+  if (cache && cachedRefs) {
+    const baseImages = await resolveBaseImages(store, cachedRefs, file);
+    const graph = cache.graph(baseDigests(cachedRefs, baseImages));
+    if (graph) return { graph, baseImages };
+  }
+  const parser = await import('../parser/index.js');
+  const ast = parser.parseDockerfileOrThrow(text, { filename: file });
+  const refs = parser.baseImageRefs(ast, options);
+  const baseImages = await resolveBaseImages(store, refs, file);
+  const graph = parser.toBuildGraph(ast, {
+    ...options,
+    baseImage: (ref) => {
+      const found = baseImages.get(ref) ?? baseImages.get(safeNormalize(ref));
+      return found?.config as BaseImageConfig | undefined;
+    },
+  });
+  cache?.put(refs, baseDigests(refs, baseImages), graph);
+  return { graph, baseImages };
+}
+
+function baseDigests(refs: BaseImageRef[], bases: Map<string, ResolvedBase>): string[] {
+  return refs.map((r) => bases.get(r.normalized)?.base.record.digest ?? '');
+}
+
 interface ResolvedBase {
   base: BaseImage;
   config: OciImageConfig['config'];
@@ -175,7 +203,7 @@ interface ResolvedBase {
 /** Finds every base image in the store (no registry pulls yet) with its config, layers and history. */
 async function resolveBaseImages(
   store: ImageStore,
-  refs: ReturnType<typeof baseImageRefs>,
+  refs: BaseImageRef[],
   file: string,
 ): Promise<Map<string, ResolvedBase>> {
   const out = new Map<string, ResolvedBase>();

@@ -41,11 +41,6 @@ interface CopyPlan {
   fetched: Map<number, { name: string; path: string; mtime?: Date }>;
 }
 
-type FetchUrl = (
-  url: string,
-  o: { dir: string; checksum?: string; signal?: AbortSignal },
-) => Promise<{ name: string; path: string; mtime?: Date }>;
-
 const plans = new WeakMap<CacheInputs, CopyPlan>();
 
 /**
@@ -74,17 +69,14 @@ export async function copyInputs(step: CopyStep, env: CopyInputEnv): Promise<Cac
     if (s.type === 'heredoc') continue;
     if (s.type === 'url') {
       if (step.from) throw new BuildError('TSB_COPY_URL', 'a URL source cannot be used with --from');
-      const copyModule = (await import('./copy-into.js')) as unknown as { fetchUrl: FetchUrl };
-      const got = await copyModule.fetchUrl(s.url, {
+      const { fetchUrl } = await import('./fetch-url.js');
+      const got = await fetchUrl(s.url, {
         dir: env.tmp,
         checksum: step.checksum,
         signal: env.signal,
       });
       plan.fetched.set(i, got);
-      const digest = await hashSources(
-        await new BuildContext(posix.dirname(got.path)).select([posix.basename(got.path)]),
-      );
-      content[`${i}:${s.url}`] = digest.digest;
+      content[`${i}:${s.url}`] = got.digest;
       continue;
     }
     if (step.from) continue;

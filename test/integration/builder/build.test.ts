@@ -1,5 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuildEvent, type BuildOptions, build } from '../../../builder/index.js';
@@ -301,5 +303,35 @@ describe('build()', () => {
     ) as { Layers: string[] };
     expect(inspected.Layers).toHaveLength(2);
     expect(readdirSync(out).filter((f) => f.includes('.tsbuild-'))).toEqual([]);
+  });
+
+  it('ADD fetches a URL (cached by its content) and unpacks a local tar.gz', async () => {
+    let body = 'remote v1\n';
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'Last-Modified': 'Wed, 21 Oct 2015 07:28:00 GMT' });
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const ctx = context({
+        Dockerfile: `FROM tsbuild-busybox\nADD http://127.0.0.1:${port}/files/remote.txt /r/\nADD a.tar.gz /t/\n`,
+      });
+      mkdirSync(join(ctx, 'src', 'inner'), { recursive: true });
+      writeFileSync(join(ctx, 'src', 'inner', 'x.txt'), 'in the tar');
+      execFileSync('tar', ['-czf', join(ctx, 'a.tar.gz'), '-C', join(ctx, 'src'), 'inner']);
+      const first = await run({ context: ctx, tags: ['add:1'] });
+      expect(runImage('add:1', ['sh', '-c', 'cat /r/remote.txt /t/inner/x.txt; stat -c %a /r/remote.txt'])).toBe(
+        'remote v1\nin the tar600\n',
+      );
+      const again = await run({ context: ctx });
+      expect(again.result.imageId).toBe(first.result.imageId);
+      body = 'remote v2\n';
+      const changed = await run({ context: ctx, tags: ['add:2'] });
+      expect(changed.cached(`ADD http://127.0.0.1:${port}/files/remote.txt /r/`)).toBe(false);
+      expect(runImage('add:2', ['cat', '/r/remote.txt'])).toBe('remote v2\n');
+    } finally {
+      server.close();
+    }
   });
 });
