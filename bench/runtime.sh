@@ -106,7 +106,7 @@ done | node -e '
   const names = { cli: "node start, CLI modules, argument parsing", modules: "store + snapshotter + runtime modules",
     store: "better-sqlite3 load, database open", image: "resolve, lease, config, snapshotter open",
     snapshot: "writable snapshot (prepare)", spawn: "RunSpec, addon load, helper spawn",
-    started: "helper: cgroup, clone, cgroup join (container sets up meanwhile)",
+    started: "helper: cgroup dirs, clone into the cgroup",
     exited: "container set-up, exec true, exit, namespace teardown, cgroup removal", removed: "writable snapshot removed" };
   const runs = []; let cur = [];
   for (const line of require("fs").readFileSync(0, "utf8").split("\n")) {
