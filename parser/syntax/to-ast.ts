@@ -85,7 +85,8 @@ function instruction(
     out.diagnostics.push(heredocs.error);
     return;
   }
-  const lastHeredoc = heredocs.docs[heredocs.docs.length - 1];
+  // (no `docs[-1]` on an empty list: a negative index is a slow property lookup)
+  const lastHeredoc = heredocs.docs.length > 0 ? heredocs.docs[heredocs.docs.length - 1] : undefined;
   const end = lastHeredoc ? lastHeredoc.range.end : line.position(Math.max(trimEnd(text, 0, text.length) - 1, 0));
 
   try {

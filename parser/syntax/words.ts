@@ -12,8 +12,11 @@ export interface Span {
   end: number;
 }
 
-/** The instruction keywords as usually written (upper case), by length: `keywordText` hands these out. */
-const KEYWORDS_BY_LENGTH: string[][] = [];
+/**
+ * The instruction keywords as usually written (upper case), by length and first character (`length * 128 +
+ * code`): `keywordText` hands these out.
+ */
+const KEYWORDS: (string[] | undefined)[] = [];
 for (const k of [
   'FROM',
   'RUN',
@@ -34,12 +37,14 @@ for (const k of [
   'HEALTHCHECK',
   'SHELL',
 ]) {
-  (KEYWORDS_BY_LENGTH[k.length] ??= []).push(k);
+  (KEYWORDS[k.length * 128 + k.charCodeAt(0)] ??= []).push(k);
 }
 
 /** `text[start, end)`; an upper-case instruction keyword is one shared string rather than a new one per line. */
 function keywordText(text: string, start: number, end: number): string {
-  const candidates = KEYWORDS_BY_LENGTH[end - start];
+  const length = end - start;
+  const c = text.charCodeAt(start);
+  const candidates = length < 12 && c < 128 ? KEYWORDS[length * 128 + c] : undefined;
   if (candidates) for (const k of candidates) if (text.startsWith(k, start)) return k;
   return text.slice(start, end);
 }
