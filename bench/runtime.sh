@@ -65,27 +65,33 @@ echo
 # 2. The whole CLI against docker. Node 20 parses the whole CA bundle at start-up when NODE_EXTRA_CA_CERTS is
 #    set (this sandbox sets it: ~45 ms of every `node` start), so the CLI rows are also run with it unset.
 ROOT="$WORK/store"
-node dist/cli/main.js --root "$ROOT" import "$FIXTURE/rootfs.tar" tsbuild-bench:latest >/dev/null
-node dist/cli/main.js --root "$ROOT" run --rm tsbuild-bench:latest true # unpacks the layer once
+# The CLI as installed (package.json's bin: the esbuild bundle, dist/bin/main.js), and tsc's unbundled dist/cli/main.js.
+BIN=dist/bin/main.js
+[ -f "$BIN" ] || BIN=dist/cli/main.js
+node "$BIN" --root "$ROOT" import "$FIXTURE/rootfs.tar" tsbuild-bench:latest >/dev/null
+node "$BIN" --root "$ROOT" run --rm tsbuild-bench:latest true # unpacks the layer once
 NOCA="env -u NODE_EXTRA_CA_CERTS"
 hyperfine -N --warmup 3 --runs "$CLI_RUNS" \
+  "node $BIN --root $ROOT run --rm tsbuild-bench:latest true" \
   "node dist/cli/main.js --root $ROOT run --rm tsbuild-bench:latest true" \
-  "node dist/cli/main.js run --rm $WORK/rootfs true" \
+  "node $BIN run --rm $WORK/rootfs true" \
   "node -e 0" \
   "/usr/bin/docker run --rm --network none $DOCKER_IMAGE true" \
-  "$NOCA node dist/cli/main.js --root $ROOT run --rm tsbuild-bench:latest true" \
+  "$NOCA node $BIN --root $ROOT run --rm tsbuild-bench:latest true" \
   "$NOCA node -e 0" \
   --export-json "$WORK/cli.json" >/dev/null 2>&1
 row() { jq -r ".results[$1] | \"\(.min * 1000 | round) \(.median * 1000 | round)\"" "$WORK/cli.json"; }
 read -r img_min img_med <<<"$(row 0)"
-read -r dir_min dir_med <<<"$(row 1)"
-read -r node_min node_med <<<"$(row 2)"
-read -r dock_min dock_med <<<"$(row 3)"
-read -r nimg_min nimg_med <<<"$(row 4)"
-read -r nnode_min nnode_med <<<"$(row 5)"
+read -r tsc_min tsc_med <<<"$(row 1)"
+read -r dir_min dir_med <<<"$(row 2)"
+read -r node_min node_med <<<"$(row 3)"
+read -r dock_min dock_med <<<"$(row 4)"
+read -r nimg_min nimg_med <<<"$(row 5)"
+read -r nnode_min nnode_med <<<"$(row 6)"
 echo "| what | runs | min ms | median ms |"
 echo "|---|---|---|---|"
-echo "| \`tsbuild run --rm IMAGE true\` (store image, overlay snapshot) | $CLI_RUNS | $img_min | $img_med |"
+echo "| \`tsbuild run --rm IMAGE true\` ($BIN; store image, overlay snapshot) | $CLI_RUNS | $img_min | $img_med |"
+echo "| \`tsbuild run --rm IMAGE true\` (dist/cli/main.js, not bundled) | $CLI_RUNS | $tsc_min | $tsc_med |"
 echo "| \`tsbuild run --rm ROOTFS-DIR true\` | $CLI_RUNS | $dir_min | $dir_med |"
 echo "| \`node -e 0\` (Node's own start, for scale) | $CLI_RUNS | $node_min | $node_med |"
 echo "| \`docker run --rm --network none IMAGE true\` | $CLI_RUNS | $dock_min | $dock_med |"
@@ -100,7 +106,7 @@ echo
 
 # 3. Where the time of `tsbuild run --rm IMAGE true` goes: the CLI's TSBUILD_TRACE_RUN marks, per phase.
 for _ in $(seq 1 "$CLI_RUNS"); do
-  TSBUILD_TRACE_RUN=1 node dist/cli/main.js --root "$ROOT" run --rm tsbuild-bench:latest true 2>&1 >/dev/null | grep '^tsbuild-trace '
+  TSBUILD_TRACE_RUN=1 node "$BIN" --root "$ROOT" run --rm tsbuild-bench:latest true 2>&1 >/dev/null | grep '^tsbuild-trace '
   echo "tsbuild-trace end"
 done | node -e '
   const names = { cli: "node start, CLI modules, argument parsing", modules: "store + snapshotter + runtime modules",
