@@ -19,7 +19,6 @@ import { BuildError } from './errors.js';
 import { exportImage } from './export-image.js';
 import { GraphCache, graphCacheSchema } from './graph-cache.js';
 import { Limiter } from './limiter.js';
-import { writeOutput } from './outputs.js';
 import { type BaseImage, Solver } from './solver.js';
 import type { HistoryItem } from './state.js';
 import type { BuildEvent, BuildEventListener, BuildOptions, BuildResult } from './types.js';
@@ -108,9 +107,10 @@ export async function build(options: BuildOptions, onEvent?: BuildEventListener)
       tags: options.tags,
     });
     emit({ type: 'export', phase: 'config', detail: record.id, time: Date.now() });
+    const { writeOutput } = options.outputs?.length ? await import('./outputs.js') : { writeOutput: undefined };
     for (const output of options.outputs ?? []) {
       emit({ type: 'export', phase: 'output', detail: `${output.type} ${output.dest}`, time: Date.now() });
-      await writeOutput(store, record, output, { stdout: options.outputStream, signal: options.signal, tmp, mnt });
+      await writeOutput?.(store, record, output, { stdout: options.outputStream, signal: options.signal, tmp, mnt });
     }
     for (const n of names) emit({ type: 'export', phase: 'naming', detail: n, time: Date.now() });
     const result: BuildResult = {

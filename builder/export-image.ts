@@ -41,7 +41,11 @@ export async function exportImage(o: ExportOptions): Promise<{ record: ImageReco
   };
   const configBytes = Buffer.from(JSON.stringify(image));
   const configDigest = sha256(configBytes);
-  await o.store.putBlob(configBytes, { lease: o.lease, expected: { digest: configDigest } });
+  // A cached rebuild makes the same config: it is in the store already.
+  o.lease.add('blob', configDigest);
+  if (o.store.content.size(configDigest) !== configBytes.length) {
+    await o.store.putBlob(configBytes, { lease: o.lease, expected: { digest: configDigest } });
+  }
   const manifest = {
     schemaVersion: 2,
     mediaType: MANIFEST_MEDIA_TYPE,

@@ -7,7 +7,6 @@ export { build } from './build.js';
 export { BuildCache, builderSchema, cacheKey } from './cache.js';
 export * from './context/index.js';
 export { BuildError } from './errors.js';
-export { parseOutput } from './outputs.js';
 export type {
   BuildEvent,
   BuildEventListener,

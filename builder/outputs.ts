@@ -4,44 +4,11 @@ import { dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { UsageError } from '../errors.js';
-import type { ImageRecord, ImageStore } from '../image/index.js';
+import { exportRootfs, type ImageRecord, type ImageStore, saveArchive } from '../image/index.js';
 import { mountAll, unmountAll } from '../snapshotter/index.js';
 import { BuildContext } from './context/index.js';
+import { copyInto } from './ops/copy-into.js';
 import type { BuildOutput } from './types.js';
-
-const TYPES = ['docker', 'oci', 'tar', 'local'] as const;
-
-/**
- * Parses an `-o`/`--output` value as Docker does: `type=oci,dest=out.tar`, or a
- * bare path (`-o out` = `type=local,dest=out`; `-o -` = a tar of the rootfs on stdout).
- */
-export function parseOutput(spec: string): BuildOutput {
-  if (!spec.includes('=')) {
-    return spec === '-' ? { type: 'tar', dest: '-' } : { type: 'local', dest: spec };
-  }
-  const fields = new Map<string, string>();
-  for (const part of spec.split(',')) {
-    const eq = part.indexOf('=');
-    if (eq <= 0)
-      throw new UsageError(`invalid --output ${JSON.stringify(spec)}: ${JSON.stringify(part)} is not key=value`);
-    fields.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
-  }
-  const type = fields.get('type');
-  if (type === undefined) throw new UsageError(`invalid --output ${JSON.stringify(spec)}: type is required`);
-  if (!(TYPES as readonly string[]).includes(type)) {
-    throw new UsageError(`invalid --output ${JSON.stringify(spec)}: type must be one of ${TYPES.join(', ')}`);
-  }
-  const dest = fields.get('dest');
-  if (dest === undefined || dest === '') {
-    throw new UsageError(`invalid --output ${JSON.stringify(spec)}: dest is required for type=${type}`);
-  }
-  for (const k of fields.keys()) {
-    if (k !== 'type' && k !== 'dest')
-      throw new UsageError(`invalid --output ${JSON.stringify(spec)}: unknown key ${k}`);
-  }
-  if (type === 'local' && dest === '-') throw new UsageError('invalid --output: type=local needs a directory, not -');
-  return { type: type as BuildOutput['type'], dest };
-}
 
 /**
  * Writes the built image to an output: a docker-archive (`docker load`-able), an
@@ -57,11 +24,10 @@ export async function writeOutput(
 ): Promise<void> {
   if (output.type === 'local') return writeLocal(store, image, resolve(output.dest), o);
   const write = async (out: Writable) => {
-    const archive = await import('../image/index.js');
     if (output.type === 'tar') {
-      await archive.exportRootfs(store, image, await store.snapshotter(), out, { signal: o.signal });
+      await exportRootfs(store, image, await store.snapshotter(), out, { signal: o.signal });
     } else {
-      await archive.saveArchive(store, [image.id], out, {
+      await saveArchive(store, [image.id], out, {
         format: output.type === 'oci' ? 'oci' : 'docker',
         signal: o.signal,
       });
@@ -95,7 +61,6 @@ async function writeLocal(
   const sn = await store.snapshotter();
   const top = await store.unpack(image, { snapshotter: sn, signal: o.signal });
   mkdirSync(dest, { recursive: true });
-  const { copyInto } = await import('./ops/copy-into.js');
   if (top === undefined) return;
   const key = `build-${process.pid}-${randomBytes(6).toString('hex')}-output`;
   const dir = join(o.mnt, `output-${randomBytes(6).toString('hex')}`);

@@ -7,7 +7,7 @@ import type { ImageRecord, ImageStore, Lease } from '../image/index.js';
 import { chainIds } from '../image/index.js';
 import type { BuildGraph, CopyStep, RunStep, Stage, Step, WorkdirStep } from '../parser/index.js';
 import type { Mount, Snapshotter } from '../snapshotter/index.js';
-import { mountAll, unmountAll } from '../snapshotter/index.js';
+import { mountAll, squash, unmountAll, writeLayer } from '../snapshotter/index.js';
 import { type BuildCache, type CacheInputs, cacheKey, explainMiss } from './cache.js';
 import type { BuildContext, StatCache } from './context/index.js';
 import { BuildError } from './errors.js';
@@ -366,7 +366,6 @@ export class Solver {
       await mkdir(env.store.content.tmpDir, { recursive: true });
       let layer: { diffId: string; digest: string; size: number; empty: boolean };
       try {
-        const { writeLayer } = await import('../snapshotter/index.js');
         layer = await writeLayer(env.sn, active, createWriteStream(blobPath, { mode: 0o644 }), {
           signal,
           compression: this.compression,
@@ -431,7 +430,6 @@ export class Solver {
     if (!rec?.layer) {
       const name = `squash-${key.slice(7)}`;
       env.lease.add('snapshot', name);
-      const { squash, writeLayer } = await import('../snapshotter/index.js');
       await squash(env.sn, {
         names: chain.slice(baseLayers),
         base: chain[baseLayers - 1],

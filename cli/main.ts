@@ -105,4 +105,18 @@ function withDefaultCommand(argv: string[]): string[] {
   return ['build', ...argv];
 }
 
-main(process.argv.slice(2));
+/**
+ * Exits once the command is done and its output is written. A normal exit would
+ * tear down the environment, and better-sqlite3 then closes the store's database,
+ * which checkpoints and deletes the WAL: two fsyncs on every command, and a new
+ * WAL (one more fsync) for the next one. Leaving the WAL to the next process is as
+ * safe as a kill -9, which the store survives by design.
+ */
+async function exitWhenFlushed(): Promise<void> {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.writableLength > 0) await new Promise((resolve) => stream.once('drain', resolve));
+  }
+  process.exit();
+}
+
+main(process.argv.slice(2)).then(exitWhenFlushed);

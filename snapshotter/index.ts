@@ -1,14 +1,13 @@
-export { type ApplyLayerOptions, applyLayer } from './apply-layer.js';
+export type { ApplyLayerOptions } from './apply-layer.js';
 export { LayerError, SnapshotError } from './errors.js';
-export { exportFlattened } from './export-flattened.js';
 export type { ExtractLimits } from './extract.js';
+export { applyLayer, exportFlattened, squash, tarDirectory, writeLayer } from './layer-ops.js';
 export { compactOverlayOptions, mountAll, unmountAll } from './mount.js';
 export { NaiveSnapshotter } from './naive.js';
 export { type FsOps, fsOps } from './native.js';
 export { type OpenSnapshotterOptions, openSnapshotter, probeOverlay } from './open-snapshotter.js';
 export { OverlaySnapshotter } from './overlay.js';
 export { OWNER_PID_LABEL } from './snapshot-store.js';
-export { type SquashOptions, squash } from './squash.js';
-export { tarDirectory } from './tar-directory.js';
+export type { SquashOptions } from './squash.js';
 export type { Mount, SnapshotDriver, SnapshotInfo, SnapshotKind, Snapshotter, Usage } from './types.js';
-export { type WriteLayerOptions, writeLayer } from './write-layer.js';
+export type { WriteLayerOptions } from './write-layer.js';

@@ -12,8 +12,7 @@ import {
   type StatCache,
 } from '../context/index.js';
 import { BuildError } from '../errors.js';
-import * as copyModule from './copy-into.js';
-import { type CopyItem, copyInto } from './copy-into.js';
+import type { CopyItem } from './copy-into.js';
 import { resolveInRoot } from './resolve-in-root.js';
 
 export interface CopyInputEnv {
