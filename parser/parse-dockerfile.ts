@@ -2,7 +2,7 @@ import type { Diagnostic, Dockerfile, ParseResult } from './ast.js';
 import { readDirectives } from './directives.js';
 import { type DockerfileError, DockerfileSyntaxError, InstructionError } from './errors.js';
 import { instructionKind, parseInstruction, unknownInstruction } from './instructions/index.js';
-import { lexerFor, readDockerfile, toAst } from './syntax/index.js';
+import { lexerFor, toAst } from './syntax/index.js';
 
 export interface ParseDockerfileOptions {
   /** The name used in messages and in the AST (`Dockerfile` by default). */
@@ -45,9 +45,15 @@ export function parseDockerfile(text: string, options: ParseDockerfileOptions = 
         range: { start: at, end: at },
       });
     }
-    const file = readDockerfile(lexed.tokens, directives.escape);
-    if (file.unexpected) {
-      const t = file.unexpected;
+    const out = toAst(lexed.tokens, {
+      escape: directives.escape,
+      directivesEnd: directives.lastLine,
+      kindOf: instructionKind,
+      build: parseInstruction,
+      unknown: unknownInstruction,
+    });
+    if (out.unexpected) {
+      const t = out.unexpected;
       const at = { line: t.startLine ?? 1, column: t.startColumn ?? 1 };
       diagnostics.push({
         severity: 'error',
@@ -56,13 +62,6 @@ export function parseDockerfile(text: string, options: ParseDockerfileOptions = 
         range: { start: at, end: at },
       });
     }
-    const out = toAst(file, {
-      escape: directives.escape,
-      directivesEnd: directives.lastLine,
-      kindOf: instructionKind,
-      build: parseInstruction,
-      unknown: unknownInstruction,
-    });
     ast.instructions = out.instructions;
     diagnostics.push(...out.diagnostics);
     if (out.seen === 0) {

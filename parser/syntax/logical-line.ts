@@ -14,7 +14,10 @@ export class LogicalLine {
   readonly text: string;
   /** Where each segment starts in `text`. */
   private readonly starts: readonly number[];
-  private readonly tokens: IToken[];
+  /** The segments of a line of several (or none); undefined for one segment, which is `single`. */
+  private readonly tokens: readonly IToken[] | undefined;
+  /** The one segment of a one-segment line (the array passed in is not kept: callers may reuse it). */
+  private readonly single: IToken | undefined;
   /**
    * The last positions handed out, by index: ranges of one instruction often share an end (the last
    * word ends where the instruction does), and then share the object too. Positions are read-only.
@@ -25,15 +28,19 @@ export class LogicalLine {
   private readonly lastIndex: number;
   private lastPosition: Position | undefined;
 
-  constructor(segments: IToken[]) {
-    this.tokens = segments;
+  constructor(segments: readonly IToken[]) {
     if (segments.length === 1) {
       // most instructions are one line: no joining, and the starts are shared
-      this.text = segments[0]!.image;
+      const token = segments[0]!;
+      this.single = token;
+      this.tokens = undefined;
+      this.text = token.image;
       this.starts = ONE_SEGMENT;
       this.lastIndex = trimEnd(this.text, 0, this.text.length) - 1;
       return;
     }
+    this.tokens = segments;
+    this.single = undefined;
     const starts: number[] = [];
     const images: string[] = [];
     let length = 0;
@@ -63,7 +70,10 @@ export class LogicalLine {
   }
 
   private locate(index: number): Position {
-    const n = this.tokens.length;
+    const single = this.single;
+    if (single) return { line: single.startLine ?? 1, column: (single.startColumn ?? 1) + index };
+    const tokens = this.tokens!;
+    const n = tokens.length;
     if (n === 0) return { line: 1, column: 1 };
     let lo = 0;
     let hi = n - 1;
@@ -72,7 +82,7 @@ export class LogicalLine {
       if (this.starts[mid]! <= index) lo = mid;
       else hi = mid - 1;
     }
-    const t = this.tokens[lo]!;
+    const t = tokens[lo]!;
     return { line: t.startLine ?? 1, column: (t.startColumn ?? 1) + (index - this.starts[lo]!) };
   }
 

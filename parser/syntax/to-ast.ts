@@ -2,10 +2,11 @@ import type { Diagnostic, EscapeChar, Heredoc, Instruction, InstructionKind, Pos
 import { DockerfileError } from '../errors.js';
 import { skipSpace, trimEnd } from './chars.js';
 import type { IToken } from './chevrotain.js';
-import type { DockerfileTokens, InstructionTokens } from './grammar.js';
+
 import { chompHeredoc, findHeredocMarkers, type HeredocMarker } from './heredoc.js';
-import type { ContinuationPayload, HeredocPayload } from './lexer.js';
+import { type ContinuationPayload, HeredocBody, type HeredocPayload, tokensFor } from './lexer.js';
 import { LogicalLine } from './logical-line.js';
+import { Comment, LineEnd, Newline } from './tokens.js';
 import { extractFlags, type FlagSpan, type Span, splitKeyword } from './words.js';
 
 /** What `to-ast` hands the instruction builders for one instruction (see `parser/instructions`). */
@@ -41,35 +42,87 @@ export interface ToAstResult {
   diagnostics: Diagnostic[];
   /** Instruction lines seen, well-formed or not. */
   seen: number;
+  /** The first token the grammar does not allow where it stands (see `readDockerfile`); reading stops there. */
+  unexpected: IToken | undefined;
 }
 
 /**
- * The tokens → AST step: joins each instruction's text segments into its
- * logical line, attaches comments above it and its heredoc bodies, reports
- * blank continuation lines, and hands the line to the instruction builders.
- * A faulty instruction becomes an error diagnostic and is left out.
+ * The tokens → AST step: reads the lexer's tokens with the grammar of
+ * `readDockerfile` (without making its lists), joins each instruction's text
+ * segments into its logical line, attaches comments above it and its heredoc
+ * bodies, reports blank continuation lines, and hands the line to the
+ * instruction builders. A faulty instruction becomes an error diagnostic and
+ * is left out.
  */
-export function toAst(file: DockerfileTokens, options: ToAstOptions): ToAstResult {
-  const out: ToAstResult = { instructions: [], diagnostics: [], seen: 0 };
+export function toAst(tokens: IToken[], options: ToAstOptions): ToAstResult {
+  const out: ToAstResult = { instructions: [], diagnostics: [], seen: 0, unexpected: undefined };
   const comments = new Map<number, string>();
-  for (const c of file.comments) {
-    const line = c.startLine ?? 0;
-    if (line > options.directivesEnd) comments.set(line, c.image.slice(1).trim());
+  const types = tokensFor(options.escape);
+  // the segments of a one-segment instruction, reused (LogicalLine keeps only the token)
+  const single: IToken[] = [];
+  let i = 0;
+  while (i < tokens.length) {
+    const token = tokens[i]!;
+    const type = token.tokenType;
+    if (type === Newline) {
+      i++;
+      continue;
+    }
+    if (type === Comment) {
+      // comments come before the instructions they belong to, so one pass finds them
+      const line = token.startLine ?? 0;
+      if (line > options.directivesEnd) comments.set(line, token.image.slice(1).trim());
+      i++;
+      continue;
+    }
+    if (type !== types.instructionText && type !== types.leadingContinuation) {
+      out.unexpected = token;
+      break;
+    }
+    // an instruction: its first text (or a leading continuation), text and continuations, the line end, heredocs
+    const isText = type === types.instructionText;
+    let segments: IToken[] | undefined;
+    let continuations: IToken[] | undefined = isText ? undefined : [token];
+    for (i++; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      if (t.tokenType === types.argText) {
+        segments ??= isText ? [token] : [];
+        segments.push(t);
+      } else if (t.tokenType === types.continuation) {
+        if (continuations) continuations.push(t);
+        else continuations = [t];
+      } else {
+        break;
+      }
+    }
+    if (tokens[i]?.tokenType === LineEnd) i++;
+    let heredocBody: IToken | undefined;
+    if (tokens[i]?.tokenType === HeredocBody) heredocBody = tokens[i++];
+    if (segments === undefined) {
+      if (isText) {
+        single[0] = token;
+        segments = single;
+      } else {
+        segments = [];
+      }
+    }
+    instruction(segments, continuations, heredocBody, options, comments, out);
   }
-  for (const tokens of file.instructions) instruction(tokens, options, comments, out);
   return out;
 }
 
 function instruction(
-  tokens: InstructionTokens,
+  segments: IToken[],
+  continuations: IToken[] | undefined,
+  heredocBody: IToken | undefined,
   options: ToAstOptions,
   commentsByLine: Map<number, string>,
   out: ToAstResult,
 ): void {
-  const line = new LogicalLine(tokens.segments);
+  const line = new LogicalLine(segments);
   const text = line.text;
   const head = splitKeyword(text, 0, text.length);
-  if (tokens.continuations) reportEmptyContinuations(tokens.continuations, out, line);
+  if (continuations) reportEmptyContinuations(continuations, out, line);
   if (!head) return;
   out.seen++;
   const start = line.position(head.keyword.start);
@@ -80,7 +133,7 @@ function instruction(
     comments.reverse();
   }
 
-  const heredocs = heredocsOf(tokens.heredocBody, line);
+  const heredocs = heredocsOf(heredocBody, line);
   if ('error' in heredocs) {
     out.diagnostics.push(heredocs.error);
     return;

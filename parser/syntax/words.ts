@@ -37,7 +37,10 @@ for (const k of [
   'HEALTHCHECK',
   'SHELL',
 ]) {
-  (KEYWORDS[k.length * 128 + k.charCodeAt(0)] ??= []).push(k);
+  const slot = k.length * 128 + k.charCodeAt(0);
+  const list = KEYWORDS[slot];
+  if (list) list.push(k);
+  else KEYWORDS[slot] = [k];
 }
 
 /** `text[start, end)`; an upper-case instruction keyword is one shared string rather than a new one per line. */
