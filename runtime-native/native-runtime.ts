@@ -147,7 +147,8 @@ export class NativeRuntime {
     const gid = spec.user?.gid ?? 0;
     const ttySize = spec.tty ? (typeof spec.tty === 'object' ? spec.tty : { rows: 24, cols: 80 }) : null;
     const env = spec.env ?? [];
-    const defaults = [`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname}`];
+    const defaults = [`PATH=${DEFAULT_PATH}`];
+    if (spec.hostnameEnv !== false) defaults.push(`HOSTNAME=${hostname}`);
     if (ttySize) defaults.push('TERM=xterm');
     let merged = mergeEnv(defaults, env);
     if (!envHas(merged, 'HOME')) merged = mergeEnv(merged, [`HOME=${spec.user?.home ?? homeFromRootfs(spec, uid)}`]);

@@ -50,6 +50,8 @@ export interface RunSpec {
   args: string[];
   /** `KEY=value` entries; the last of a key wins. PATH, HOSTNAME, HOME (and TERM with a tty) are defaulted. */
   env?: string[];
+  /** Set HOSTNAME in the environment (default true, as docker run; BuildKit's RUN steps have none). */
+  hostnameEnv?: boolean;
   /** Absolute; created when missing, as Docker does. Default `/`. */
   cwd?: string;
   user?: RunUser;

@@ -59,6 +59,7 @@ export async function execRun(step: RunStep, o: ExecOptions): Promise<void> {
     cwd: step.workdir,
     user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids, home: user.home },
     hostname: BUILD_HOSTNAME,
+    hostnameEnv: false,
     network: (step.network === 'default' ? (o.network ?? 'default') : step.network) === 'none' ? 'none' : 'host',
     mounts: o.mounts,
     // A cancelled build kills the step at once, as BuildKit does.

@@ -57,8 +57,8 @@ describe("Docker's default container", () => {
   it('fills /dev with the six default nodes, the ptmx link and the fd symlinks only', async () => {
     const r = await capture(sh('cd /dev && for f in *; do stat -c "%n %F %t:%T %a %N" "$f"; done'));
     const lines = r.stdout.trim().split('\n');
+    // docker run (runc 1.1) and BuildKit's RUN have no /dev/core.
     expect(lines.map((l) => l.split(' ')[0])).toEqual([
-      'core',
       'fd',
       'full',
       'mqueue',
