@@ -125,10 +125,6 @@ export const runCommand: CommandModule<GlobalOptions, RunArgs> = {
     } finally {
       for (const s of forward) process.off(s, onSignal);
     }
-    // Exit at once rather than through Node's teardown, in which closing the store's database checkpoints its
-    // WAL (two fsyncs: ~5 ms, more on a busy disk). The WAL is complete as it is: the next command that closes
-    // the database, or SQLite's automatic checkpoint, folds it in.
-    process.exit();
   },
 };
 
