@@ -1,7 +1,7 @@
-import type { BigIntStats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { cleanPath, contextRelative } from './clean-path.js';
-import { type ContextEntry, makeEntry } from './context-entry.js';
+import { type ContextEntry, inodeKey, makeEntry } from './context-entry.js';
 import { type ContextFs, nodeContextFs, yielder } from './context-fs.js';
 import { ContextView, childState, type FilterState, OPEN_STATE } from './context-view.js';
 import { ContextError, isMissing } from './errors.js';
@@ -55,7 +55,7 @@ export interface BuildContextOptions {
 
 interface Listed {
   name: string;
-  st: BigIntStats;
+  st: Stats;
 }
 
 /**
@@ -247,7 +247,7 @@ export class BuildContext {
     };
     await collect(realDir, '', OPEN_STATE, { matched: false, info: NO_MATCH_INFO });
     const entries = out;
-    markHardlinks(entries);
+    markHardlinks(entries, (p) => view.fs.lstatBigint(p));
     return entries;
   }
 }
@@ -271,11 +271,11 @@ function mayHoldMatches(prefix: string[], rel: string): boolean {
   return true;
 }
 
-function markHardlinks(entries: ContextEntry[]): void {
+function markHardlinks(entries: ContextEntry[], lstatBigint: ContextFs['lstatBigint']): void {
   const seen = new Map<string, string>();
   for (const e of entries) {
     if (e.type !== 'file' || e.nlink < 2) continue;
-    const key = `${e.dev}:${e.ino}`;
+    const key = inodeKey(e, lstatBigint);
     const first = seen.get(key);
     if (first === undefined) seen.set(key, e.path);
     else e.hardlinkOf = first;

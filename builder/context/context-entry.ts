@@ -1,4 +1,4 @@
-import type { BigIntStats } from 'node:fs';
+import type { Stats } from 'node:fs';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block';
 
@@ -17,18 +17,24 @@ export interface ContextEntry {
   uid: number;
   gid: number;
   size: number;
-  mtimeNs: bigint;
+  /**
+   * Modification time in ns since the epoch, as a double (exact to ~250 ns; enough for `utimes`, and the stat
+   * cache's racy window covers what it cannot tell apart).
+   */
+  mtimeNs: number;
   /** Device number, for `char` and `block` entries. */
   rdev?: number;
   /** Target of a symlink, verbatim. */
   linkTarget?: string;
   /** For a regular file with several links: the `path` of the first entry of the same source with the same inode. */
   hardlinkOf?: string;
-  dev: bigint;
-  ino: bigint;
+  /** Device and inode numbers as doubles: exact below 2^53 (see `inodeKey` for hard link grouping). */
+  dev: number;
+  ino: number;
   /** Number of hard links. */
   nlink: number;
-  ctimeNs: bigint;
+  /** Status change time in ns since the epoch, as a double (see `mtimeNs`). */
+  ctimeNs: number;
   /** `sha256:…` of the content, for regular files, once hashed. */
   digest?: string;
 }
@@ -55,11 +61,11 @@ export function entryType(mode: number): EntryType {
 }
 
 export function makeEntry(
-  st: BigIntStats,
+  st: Stats,
   where: { path: string; contextPath: string; absPath: string },
   preserveOwnership: boolean,
 ): ContextEntry {
-  const mode = Number(st.mode);
+  const mode = st.mode;
   const type = entryType(mode);
   const entry: ContextEntry = {
     path: where.path,
@@ -67,15 +73,26 @@ export function makeEntry(
     absPath: where.absPath,
     type,
     mode: mode & 0o7777,
-    uid: preserveOwnership ? Number(st.uid) : 0,
-    gid: preserveOwnership ? Number(st.gid) : 0,
-    size: type === 'file' || type === 'symlink' ? Number(st.size) : 0,
-    mtimeNs: st.mtimeNs,
+    uid: preserveOwnership ? st.uid : 0,
+    gid: preserveOwnership ? st.gid : 0,
+    size: type === 'file' || type === 'symlink' ? st.size : 0,
+    mtimeNs: st.mtimeMs * 1e6,
     dev: st.dev,
     ino: st.ino,
-    nlink: Number(st.nlink),
-    ctimeNs: st.ctimeNs,
+    nlink: st.nlink,
+    ctimeNs: st.ctimeMs * 1e6,
   };
-  if (type === 'char' || type === 'block') entry.rdev = Number(st.rdev);
+  if (type === 'char' || type === 'block') entry.rdev = st.rdev;
   return entry;
+}
+
+/**
+ * The exact identity (`dev:ino`) of a regular file, for telling hard links
+ * apart: the entry's doubles when they are exact, else a BigInt lstat (inode
+ * numbers above 2^53 occur, e.g. on overlayfs with `xino`).
+ */
+export function inodeKey(e: ContextEntry, lstatBigint: (path: string) => { dev: bigint; ino: bigint }): string {
+  if (Number.isSafeInteger(e.dev) && Number.isSafeInteger(e.ino)) return `${e.dev}:${e.ino}`;
+  const st = lstatBigint(e.absPath);
+  return `${st.dev}:${st.ino}`;
 }

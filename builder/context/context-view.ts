@@ -1,4 +1,4 @@
-import type { BigIntStats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { type ContextFs, guardFs } from './context-fs.js';
 import { ContextError, isMissing } from './errors.js';
 import { type MatchInfo, NO_MATCH_INFO, type PatternMatcher } from './pattern-matcher.js';
@@ -139,11 +139,11 @@ export class ContextView {
    * it passes through must be visible. Returns undefined when the path does
    * not exist in the filtered context.
    */
-  resolve(rel: string, followFinal: boolean): { real: string; stats: BigIntStats } | undefined {
+  resolve(rel: string, followFinal: boolean): { real: string; stats: Stats } | undefined {
     const queue = rel === '.' ? [] : rel.split('/');
     const done: string[] = [];
     let links = 0;
-    let stats: BigIntStats | undefined;
+    let stats: Stats | undefined;
     while (queue.length > 0) {
       const part = queue.shift() as string;
       if (part === '' || part === '.') continue;
@@ -153,7 +153,7 @@ export class ContextView {
         continue;
       }
       const candidate = done.length === 0 ? part : `${done.join('/')}/${part}`;
-      let st: BigIntStats;
+      let st: Stats;
       try {
         st = this.fs.lstat(this.abs(candidate));
       } catch (err) {

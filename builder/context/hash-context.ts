@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BuildContext, SelectedSource } from './build-context.js';
-import type { ContextEntry } from './context-entry.js';
+import { type ContextEntry, inodeKey } from './context-entry.js';
 import { type ContextFs, nodeContextFs, yielder } from './context-fs.js';
 import { contextReadError } from './errors.js';
 import { MemoryStatCache, type StatCache, type StatRecord } from './stat-cache.js';
@@ -112,19 +112,19 @@ export async function hashSources(sources: readonly SelectedSource[], options: H
       mtimeNs: e.mtimeNs,
       ctimeNs: e.ctimeNs,
     });
-    if (hit && hit.hashedAtNs - Number(e.ctimeNs) > racyNs) {
+    if (hit && hit.hashedAtNs - e.ctimeNs > racyNs) {
       e.digest = hit.digest;
       result.cacheHits++;
       continue;
     }
-    const key = e.nlink > 1 ? `${e.dev}:${e.ino}` : e.absPath;
+    const key = e.nlink > 1 ? inodeKey(e, (p) => fs.lstatBigint(p)) : e.absPath;
     const group = toRead.get(key);
     if (group) group.push(e);
     else toRead.set(key, [e]);
   }
 
   const fresh: StatRecord[] = [];
-  const settle = (group: ContextEntry[], digest: string, bytes: number, hashedAtNs: bigint) => {
+  const settle = (group: ContextEntry[], digest: string, bytes: number, hashedAtNs: number) => {
     result.filesRead++;
     result.bytesRead += bytes;
     const recorded = new Set<string>();
@@ -145,7 +145,7 @@ export async function hashSources(sources: readonly SelectedSource[], options: H
     }
   };
   // Wall-clock time in ns, finer than Date.now() so that a file written in the same millisecond compares right.
-  const now = () => BigInt(Math.floor((performance.timeOrigin + performance.now()) * 1e6));
+  const now = () => (performance.timeOrigin + performance.now()) * 1e6;
   // Small files are read synchronously (no thread-pool round trips), yielding now and then; large ones stream.
   const large: ContextEntry[][] = [];
   const pause = yielder();

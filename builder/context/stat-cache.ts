@@ -2,14 +2,18 @@ import { join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { type Database, migrate, openDatabase } from '../../metadata/index.js';
 
-/** What identifies a file's content without reading it. */
+/**
+ * What identifies a file's content without reading it. Numbers are the
+ * doubles of a number-valued lstat (`ContextEntry`): the same file gives the
+ * same doubles every time, which is all a cache key needs.
+ */
 export interface StatKey {
   path: string;
-  dev: bigint;
-  ino: bigint;
+  dev: number;
+  ino: number;
   size: number;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
+  mtimeNs: number;
+  ctimeNs: number;
 }
 
 /** A cached digest, and when its content was read (ns since the epoch, as a double). */
@@ -21,7 +25,7 @@ export interface StatHit {
 export interface StatRecord extends StatKey {
   digest: string;
   /** When the content was read (ns since the epoch), to tell racily clean entries apart. */
-  hashedAtNs: bigint;
+  hashedAtNs: number;
 }
 
 /**
@@ -32,7 +36,7 @@ export interface StatRecord extends StatKey {
  */
 export interface StatCache {
   get(key: StatKey): StatHit | undefined;
-  /** Optionally loads every record under a directory at once, before many `get`s there. */
+  /** Optionally loads every record under a directory (the context) at once, before many `get`s there. */
   preload?(dir: string): void;
   /** Stores records; implementations may buffer until `flush`. */
   put(records: readonly StatRecord[]): void;
@@ -40,13 +44,7 @@ export interface StatCache {
 }
 
 function sameKey(a: StatKey, b: StatKey): boolean {
-  return (
-    BigInt.asIntN(64, a.dev) === BigInt.asIntN(64, b.dev) &&
-    BigInt.asIntN(64, a.ino) === BigInt.asIntN(64, b.ino) &&
-    a.size === b.size &&
-    a.mtimeNs === b.mtimeNs &&
-    a.ctimeNs === b.ctimeNs
-  );
+  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino && a.dev === b.dev;
 }
 
 /** A stat cache that lives as long as the object (used when no store root is given). */
@@ -54,7 +52,7 @@ export class MemoryStatCache implements StatCache {
   private readonly records = new Map<string, StatRecord>();
   get(key: StatKey): StatHit | undefined {
     const r = this.records.get(key.path);
-    return r && sameKey(r, key) ? { digest: r.digest, hashedAtNs: Number(r.hashedAtNs) } : undefined;
+    return r && sameKey(r, key) ? { digest: r.digest, hashedAtNs: r.hashedAtNs } : undefined;
   }
   put(records: readonly StatRecord[]): void {
     for (const r of records) this.records.set(r.path, r);
@@ -78,103 +76,232 @@ export const contextSchema = {
        digest TEXT NOT NULL,
        hashed_at_ns INTEGER NOT NULL
      ) WITHOUT ROWID`,
+    // One packed blob of records per context directory: a warm build reads one row instead of one per file.
+    `DROP TABLE context_stat_cache;
+     CREATE TABLE context_stat_sets (
+       dir TEXT PRIMARY KEY,
+       version INTEGER NOT NULL,
+       records BLOB NOT NULL
+     ) WITHOUT ROWID`,
   ],
 };
 
-/** dev, ino, size, mtime_ns, ctime_ns, digest, hashed_at_ns, path. */
-type RawRow = [number, number, number, number, number, string, number, string];
+/** Doubles per record: dev, ino, size, mtime_ns, ctime_ns, hashed_at_ns. */
+const NUMS = 6;
+const HEX = 64;
+const HEADER = 16;
+const MAGIC = 0x74736331;
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+/** The blob's doubles are little-endian; this platform's byte order. */
+const littleEndian = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 
-/** A row as read back: integers as doubles (ns values lose their last bits, the same way on both sides). */
-interface Row {
-  dev: number;
-  ino: number;
-  size: number;
-  mtime_ns: number;
-  ctime_ns: number;
-  digest: string;
-  hashed_at_ns: number;
+/**
+ * The records of one directory: those read from the store (packed, looked up
+ * through `index`) and those added since (`added`, which win).
+ */
+class StatSet {
+  readonly dir: string;
+  /** The stored version this set was read at (0: not stored). */
+  version: number;
+  private index: Map<string, number>;
+  private nums: Float64Array;
+  private hex: string;
+  private paths: string[];
+  readonly added = new Map<string, StatRecord>();
+
+  constructor(dir: string, version: number, blob: Uint8Array | undefined) {
+    this.dir = dir;
+    this.version = version;
+    this.index = new Map();
+    this.nums = new Float64Array(0);
+    this.hex = '';
+    this.paths = [];
+    if (blob) this.unpack(blob);
+  }
+
+  private unpack(blob: Uint8Array): void {
+    let buf = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+    if (buf.length < HEADER || buf.readUInt32LE(0) !== MAGIC) return;
+    const n = buf.readUInt32LE(4);
+    const pathBytes = buf.readUInt32LE(8);
+    const numsAt = HEADER;
+    const hexAt = numsAt + n * NUMS * 8;
+    const pathsAt = hexAt + n * HEX;
+    if (buf.length !== pathsAt + pathBytes) return;
+    if (buf.byteOffset % 8 !== 0 || !littleEndian) {
+      const copy = Buffer.from(new ArrayBuffer(buf.length));
+      buf.copy(copy);
+      if (!littleEndian) copy.subarray(numsAt, hexAt).swap64();
+      buf = copy;
+    }
+    const paths = n === 0 ? [] : buf.toString('utf8', pathsAt, pathsAt + pathBytes).split('\0');
+    if (paths.length !== n) return;
+    this.nums = new Float64Array(buf.buffer, buf.byteOffset + numsAt, n * NUMS);
+    this.hex = buf.toString('latin1', hexAt, pathsAt);
+    this.paths = paths;
+    const index = new Map<string, number>();
+    for (let i = 0; i < n; i++) index.set(paths[i] as string, i);
+    this.index = index;
+  }
+
+  get(rel: string, key: StatKey): StatHit | undefined {
+    const added = this.added.get(rel);
+    if (added) return sameKey(added, key) ? { digest: added.digest, hashedAtNs: added.hashedAtNs } : undefined;
+    const i = this.index.get(rel);
+    if (i === undefined) return undefined;
+    const nums = this.nums;
+    const at = i * NUMS;
+    if (
+      nums[at + 2] !== key.size ||
+      nums[at + 3] !== key.mtimeNs ||
+      nums[at + 4] !== key.ctimeNs ||
+      nums[at + 1] !== key.ino ||
+      nums[at] !== key.dev
+    ) {
+      return undefined;
+    }
+    return { digest: `sha256:${this.hex.slice(i * HEX, (i + 1) * HEX)}`, hashedAtNs: nums[at + 5] as number };
+  }
+
+  /** Takes the stored records of another read of this set, keeping what was added here. */
+  reloadFrom(other: StatSet): void {
+    this.version = other.version;
+    this.index = other.index;
+    this.nums = other.nums;
+    this.hex = other.hex;
+    this.paths = other.paths;
+  }
+
+  /** Everything, packed (see `unpack`). */
+  pack(): Buffer {
+    const kept: number[] = [];
+    for (let i = 0; i < this.paths.length; i++) if (!this.added.has(this.paths[i] as string)) kept.push(i);
+    const n = kept.length + this.added.size;
+    const nums = new Float64Array(n * NUMS);
+    const hex: string[] = [];
+    const paths: string[] = [];
+    let j = 0;
+    for (const i of kept) {
+      nums.set(this.nums.subarray(i * NUMS, (i + 1) * NUMS), j * NUMS);
+      hex.push(this.hex.slice(i * HEX, (i + 1) * HEX));
+      paths.push(this.paths[i] as string);
+      j++;
+    }
+    for (const [rel, r] of this.added) {
+      nums.set([r.dev, r.ino, r.size, r.mtimeNs, r.ctimeNs, r.hashedAtNs], j * NUMS);
+      hex.push(r.digest.slice(7));
+      paths.push(rel);
+      j++;
+    }
+    const pathText = Buffer.from(paths.join('\0'), 'utf8');
+    const header = Buffer.alloc(HEADER);
+    header.writeUInt32LE(MAGIC, 0);
+    header.writeUInt32LE(n, 4);
+    header.writeUInt32LE(pathText.length, 8);
+    const numBytes = Buffer.from(nums.buffer, nums.byteOffset, nums.byteLength);
+    if (!littleEndian) numBytes.swap64();
+    return Buffer.concat([header, numBytes, Buffer.from(hex.join(''), 'latin1'), pathText]);
+  }
 }
 
-/** The store's persistent stat cache, in `tsbuild.db`; safe to share between processes. */
+/** The store's persistent stat cache, in `tsbuild.db`; safe to share between processes (last writer wins). */
 export class SqliteStatCache implements StatCache {
   private readonly db: Database;
-  private readonly select: BetterSqlite3.Statement<unknown[]>;
-  private readonly upsert: BetterSqlite3.Statement<unknown[]>;
-  private pending: StatRecord[] = [];
-  private readonly range: BetterSqlite3.Statement<unknown[]>;
-  private loaded: Map<string, RawRow> | undefined;
+  private readonly read: BetterSqlite3.Statement<unknown[]>;
+  private readonly write: BetterSqlite3.Statement<unknown[]>;
+  /** Sets read (or looked for: null) by directory. */
+  private readonly sets = new Map<string, StatSet | null>();
+  private current: StatSet | undefined;
+  private readonly dirty = new Set<StatSet>();
 
   constructor(db: Database) {
     this.db = db;
     migrate(db, contextSchema);
-    this.select = db.prepare(
-      'SELECT dev, ino, size, mtime_ns, ctime_ns, digest, hashed_at_ns FROM context_stat_cache WHERE path = ?',
+    this.read = db.prepare('SELECT version, records FROM context_stat_sets WHERE dir = ?').raw(true);
+    this.write = db.prepare(
+      `INSERT INTO context_stat_sets (dir, version, records) VALUES (?, ?, ?)
+       ON CONFLICT(dir) DO UPDATE SET version = excluded.version, records = excluded.records`,
     );
-    this.range = db
-      .prepare(
-        'SELECT dev, ino, size, mtime_ns, ctime_ns, digest, hashed_at_ns, path FROM context_stat_cache WHERE path > ? AND path < ?',
-      )
-      .raw(true);
-    this.upsert = db.prepare(
-      `INSERT INTO context_stat_cache (path, dev, ino, size, mtime_ns, ctime_ns, digest, hashed_at_ns)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(path) DO UPDATE SET dev = excluded.dev, ino = excluded.ino, size = excluded.size,
-         mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns, digest = excluded.digest,
-         hashed_at_ns = excluded.hashed_at_ns`,
-    );
+  }
+
+  private load(dir: string): StatSet | undefined {
+    const row = this.read.get(dir) as [number, Uint8Array] | undefined;
+    return row ? new StatSet(dir, row[0], row[1]) : undefined;
+  }
+
+  /** The set of `dir`, read from the store once. */
+  private setAt(dir: string): StatSet | undefined {
+    let set = this.sets.get(dir);
+    if (set === undefined) {
+      set = this.load(dir) ?? null;
+      this.sets.set(dir, set);
+    }
+    return set ?? undefined;
   }
 
   preload(dir: string): void {
-    const loaded = new Map<string, RawRow>();
-    // Every path below `dir/` sorts between `dir/` and `dir0` ('0' follows '/').
-    for (const row of this.range.all(`${dir}/`, `${dir}0`) as RawRow[]) loaded.set(row[7], row);
-    this.loaded = loaded;
+    let set = this.setAt(dir);
+    if (!set) {
+      set = new StatSet(dir, 0, undefined);
+      this.sets.set(dir, set);
+    }
+    this.current = set;
+  }
+
+  /** The set that holds `path`: the preloaded one, or the nearest directory above it with a set. */
+  private setFor(path: string): StatSet | undefined {
+    const current = this.current;
+    if (current && path.length > current.dir.length && path.startsWith(current.dir) && path[current.dir.length] === '/')
+      return current;
+    for (let slash = path.lastIndexOf('/'); slash >= 0; slash = path.lastIndexOf('/', slash - 1)) {
+      const set = this.setAt(slash === 0 ? '/' : path.slice(0, slash));
+      if (set) return set;
+      if (slash === 0) break;
+    }
+    return undefined;
   }
 
   get(key: StatKey): StatHit | undefined {
-    let row: RawRow | undefined = this.loaded?.get(key.path);
-    if (!row) {
-      const r = this.select.get(key.path) as Row | undefined;
-      if (r) row = [r.dev, r.ino, r.size, r.mtime_ns, r.ctime_ns, r.digest, r.hashed_at_ns, key.path];
-    }
-    if (
-      !row ||
-      row[2] !== key.size ||
-      row[3] !== Number(key.mtimeNs) ||
-      row[4] !== Number(key.ctimeNs) ||
-      row[1] !== Number(BigInt.asIntN(64, key.ino)) ||
-      row[0] !== Number(BigInt.asIntN(64, key.dev))
-    ) {
-      return undefined;
-    }
-    return { digest: row[5], hashedAtNs: row[6] };
+    const set = this.setFor(key.path);
+    return set?.get(relative(set.dir, key.path), key);
   }
 
   put(records: readonly StatRecord[]): void {
-    this.pending.push(...records);
-    if (this.pending.length >= 5000) this.flush();
+    for (const r of records) {
+      if (!DIGEST.test(r.digest)) continue;
+      let set = this.setFor(r.path);
+      if (!set) {
+        const slash = r.path.lastIndexOf('/');
+        const dir = slash <= 0 ? '/' : r.path.slice(0, slash);
+        set = new StatSet(dir, 0, undefined);
+        this.sets.set(dir, set);
+      }
+      set.added.set(relative(set.dir, r.path), r);
+      this.dirty.add(set);
+    }
   }
 
   flush(): void {
-    this.loaded = undefined;
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    this.pending = [];
-    this.db.transaction(() => {
-      for (const r of batch) {
-        this.upsert.run(
-          r.path,
-          BigInt.asIntN(64, r.dev),
-          BigInt.asIntN(64, r.ino),
-          r.size,
-          r.mtimeNs,
-          r.ctimeNs,
-          r.digest,
-          r.hashedAtNs,
-        );
-      }
-    })();
+    if (this.dirty.size === 0) return;
+    const sets = [...this.dirty];
+    this.dirty.clear();
+    this.db
+      .transaction(() => {
+        for (const set of sets) {
+          // Another process may have stored this set since it was read: start from its records.
+          const row = this.read.get(set.dir) as [number, Uint8Array] | undefined;
+          const stored = row?.[0] ?? 0;
+          if (row && stored !== set.version) set.reloadFrom(new StatSet(set.dir, row[0], row[1]));
+          set.version = stored + 1;
+          this.write.run(set.dir, set.version, set.pack());
+        }
+      })
+      .immediate();
   }
+}
+
+function relative(dir: string, path: string): string {
+  return path.slice(dir === '/' ? 1 : dir.length + 1);
 }
 
 /** The stat cache of a store root (`<root>/tsbuild.db`), or an in-memory one when no root is given. */
