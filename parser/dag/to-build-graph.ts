@@ -81,7 +81,7 @@ interface StageInfo {
   /** The stage's own instructions (after FROM, up to the next FROM). */
   instructions: Instruction[];
   /** Instructions to dispatch: ONBUILD triggers of the base first, then the stage's own. */
-  commands: Command[];
+  commands: (Command | Instruction)[];
   /** Dependencies on other stages, with the instruction that makes each. */
   deps: Map<number, SourceRange>;
   triggersInit: boolean;
@@ -194,6 +194,7 @@ class GraphBuilder {
       if (!needed.has(s.index)) continue;
       add(s.base, s.from.range, 'base');
       for (const c of s.commands) {
+        if ('kind' in c) continue;
         if (c.copyFrom) add(c.copyFrom, c.range, 'copy');
         for (const m of c.mountFrom ?? []) if (m) add(m, c.range, 'mount');
       }
@@ -398,13 +399,18 @@ class GraphBuilder {
     s.commands = s.instructions.map((inst) => this.toCommand(s, inst, inst.range, false));
   }
 
-  private toCommand(s: StageInfo, inst: Instruction, range: SourceRange, onbuild: boolean): Command {
-    const cmd: Command = { instruction: inst, range, onbuild, copyFrom: undefined, mountFrom: undefined };
+  /**
+   * The command of an instruction, with its `--from` references resolved. An instruction of the stage's own
+   * that refers to nothing stands for itself (most do: no command object for them).
+   */
+  private toCommand(s: StageInfo, inst: Instruction, range: SourceRange, onbuild: boolean): Command | Instruction {
+    let copyFrom: FileSource | undefined;
+    let mountFrom: (FileSource | undefined)[] | undefined;
     if (inst.kind === 'copy' && inst.from !== undefined) {
-      cmd.copyFrom = this.resolveFromRef(inst.from, range, true);
-      if (cmd.copyFrom.type === 'stage') addDep(s, cmd.copyFrom.stage, range);
+      copyFrom = this.resolveFromRef(inst.from, range, true);
+      if (copyFrom.type === 'stage') addDep(s, copyFrom.stage, range);
     } else if (inst.kind === 'run' && inst.mounts.length > 0) {
-      cmd.mountFrom = inst.mounts.map((m) => {
+      mountFrom = inst.mounts.map((m) => {
         const from = m.type === 'bind' || m.type === 'cache' ? m.from : undefined;
         if (from === undefined || from === '') return undefined;
         const src = this.resolveFromRef(from, range, false);
@@ -412,7 +418,8 @@ class GraphBuilder {
         return src;
       });
     }
-    return cmd;
+    if (!onbuild && copyFrom === undefined && mountFrom === undefined && range === inst.range) return inst;
+    return { instruction: inst, range, onbuild, copyFrom, mountFrom };
   }
 
   /** A `--from` value: a stage index (COPY only), a stage name, or else an image reference. */
@@ -501,7 +508,7 @@ class GraphBuilder {
     }
     if (triggers.length === 0) return false;
     let added = false;
-    const cmds: Command[] = [];
+    const cmds: (Command | Instruction)[] = [];
     for (const trigger of triggers) {
       const inst = this.parseTrigger(trigger, s.from.range);
       const before = s.deps.size;
@@ -577,7 +584,17 @@ class GraphBuilder {
   private dispatchStage(s: StageInfo): void {
     const st = this.initState(s);
     this.states.set(s.index, st);
-    for (const cmd of s.commands) {
+    const plain: Command = { instruction: s.from, range: s.from.range, onbuild: false };
+    for (const c of s.commands) {
+      // an instruction that stands for itself is dispatched through one reused command
+      let cmd: Command;
+      if ('kind' in c) {
+        plain.instruction = c;
+        plain.range = c.range;
+        cmd = plain;
+      } else {
+        cmd = c;
+      }
       try {
         this.dispatch(st, cmd);
       } catch (err) {
@@ -1136,12 +1153,17 @@ class GraphBuilder {
       throw new BuildGraphError(code, message, { file: this.file, ranges: [cmd.range] });
     };
     // sized as they come (the list stays in the graph): one per source word, less heredoc markers, plus heredocs
-    const sources: CopySource[] =
-      inst.heredocs.length === 0 ? inst.sources.map((w) => this.copySource(st, w.value, cmd, isAdd)) : [];
-    for (const w of inst.heredocs.length === 0 ? NONE : inst.sources) {
-      if (!isHeredocMarker(w.value, inst.heredocs)) sources.push(this.copySource(st, w.value, cmd, isAdd));
+    let sources: CopySource[];
+    if (inst.heredocs.length === 0) {
+      sources = inst.sources.map((w) => this.copySource(st, w.value, cmd, isAdd));
+    } else {
+      sources = [];
+      for (const w of inst.sources) {
+        if (!isHeredocMarker(w.value, inst.heredocs)) sources.push(this.copySource(st, w.value, cmd, isAdd));
+      }
     }
-    for (const h of inst.heredocs) {
+    for (let i = 0; i < inst.heredocs.length; i++) {
+      const h = inst.heredocs[i]!;
       const content = h.expand ? this.expandRaw(st, h.content, cmd.range) : h.content;
       sources.push({ type: 'heredoc', name: h.name, content });
     }
@@ -1189,11 +1211,21 @@ class GraphBuilder {
       }
     }
     if (sources.length === 0) fail('TSB_DOCKERFILE_COPY', `${inst.kind.toUpperCase()} requires at least two arguments`);
-    const parts = [isAdd ? 'ADD' : 'COPY'];
-    if (inst.parents) parts.push('--parents');
-    for (const s of sources) if (s.type !== 'heredoc') parts.push(s.type === 'path' ? s.path : s.url);
-    for (const s of sources) if (s.type === 'heredoc') parts.push(`<<${s.name}`);
-    parts.push(dest, '# buildkit');
+    // `COPY [--parents] src… <<heredoc… dest # buildkit`, joined once (sized up front: no pushes)
+    const parts: string[] = new Array(sources.length + (inst.parents ? 4 : 3));
+    let n = 0;
+    parts[n++] = isAdd ? 'ADD' : 'COPY';
+    if (inst.parents) parts[n++] = '--parents';
+    for (let i = 0; i < sources.length; i++) {
+      const s = sources[i]!;
+      if (s.type !== 'heredoc') parts[n++] = s.type === 'path' ? s.path : s.url;
+    }
+    for (let i = 0; i < sources.length; i++) {
+      const s = sources[i]!;
+      if (s.type === 'heredoc') parts[n++] = `<<${s.name}`;
+    }
+    parts[n++] = dest;
+    parts[n++] = '# buildkit';
     copy.history = { createdBy: parts.join(' '), emptyLayer: false };
     return copy;
   }
