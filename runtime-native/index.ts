@@ -41,4 +41,12 @@ export {
   validateEnv,
   validateRunSpec,
 } from './run-spec.js';
-export { type ExecUser, type GroupEntry, type PasswdEntry, parseGroup, parsePasswd, resolveUser } from './user.js';
+export {
+  type ExecUser,
+  type GroupEntry,
+  type PasswdEntry,
+  parseGroup,
+  parseId,
+  parsePasswd,
+  resolveUser,
+} from './user.js';

@@ -28,7 +28,8 @@ export interface ExecUser {
 
 const MAX_ID = 2 ** 32 - 2;
 
-function parseId(text: string): number | undefined {
+/** A decimal user or group ID (0 to 2^32-2), or undefined for anything else. */
+export function parseId(text: string): number | undefined {
   if (!/^\d+$/.test(text)) return undefined;
   const n = Number(text);
   return n <= MAX_ID ? n : undefined;

@@ -1,19 +1,11 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
-import { parseGroup, parsePasswd } from '../../runtime-native/index.js';
+import { parseGroup, parseId, parsePasswd } from '../../runtime-native/index.js';
 import { CopyError } from './errors.js';
 import { resolveInRoot } from './resolve-in-root.js';
 
 export interface Owner {
   uid: number;
   gid: number;
-}
-
-const MAX_ID = 2 ** 32 - 2;
-
-function parseId(text: string): number | undefined {
-  if (!/^\d+$/.test(text)) return undefined;
-  const n = Number(text);
-  return n <= MAX_ID ? n : undefined;
 }
 
 /** Reads a regular file of the image (symlinks resolved inside `root`); undefined when it is missing or not a file. */
