@@ -36,6 +36,12 @@ describe('instruction flags', () => {
     );
   });
 
+  it('an unknown flag named like an Object property is still unknown', () => {
+    expect(fault('COPY --constructor=x a b').code).toBe('TSB_DOCKERFILE_UNKNOWN_FLAG');
+    expect(fault('RUN --toString=1 true').code).toBe('TSB_DOCKERFILE_UNKNOWN_FLAG');
+    expect(fault('FROM --__proto__=x a').code).toBe('TSB_DOCKERFILE_UNKNOWN_FLAG');
+  });
+
   it('boolean flags: bare, =true and =false in any case', () => {
     expect(one('copy', 'COPY --link a b').link).toBe(true);
     expect(one('copy', 'COPY --link=FALSE a b').link).toBe(false);
