@@ -62,6 +62,8 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
 /** The empty list steps without mounts, files or excludes share (frozen). */
 const NONE: never[] = Object.freeze([]) as unknown as never[];
+/** The environment of `--from` values: none (they are not expanded). */
+const NO_ENV = (): undefined => undefined;
 const NO_RANGE: SourceRange = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
 const UPPER_KEYWORDS = new Set(INSTRUCTIONS.map((k) => k.toUpperCase()));
 const PROXY_ARGS = ['http_proxy', 'https_proxy', 'ftp_proxy', 'no_proxy', 'all_proxy'];
@@ -152,6 +154,8 @@ class GraphBuilder {
   private readonly configCache = new Map<string, BaseImageConfig | undefined>();
   private readonly warnings: Diagnostic[] = [];
   private readonly proxyEnv: string[];
+  /** The options of every expansion (one object, not one per word). */
+  private readonly expandOptions: { escape: '\\' | '`' };
   private readonly head: StepHead = { range: NO_RANGE, name: '', onbuild: false };
 
   constructor(
@@ -160,6 +164,7 @@ class GraphBuilder {
   ) {
     this.file = ast.filename;
     this.escape = ast.escape;
+    this.expandOptions = { escape: ast.escape };
     this.target = normalizePlatform(options.platform ?? hostPlatform());
     this.buildPlatform = normalizePlatform(options.buildPlatform ?? hostPlatform());
     this.buildArgs = { ...(options.buildArgs ?? {}) };
@@ -320,11 +325,11 @@ class GraphBuilder {
     try {
       for (const inst of globals) {
         for (const pair of inst.pairs) {
-          if (pair.value !== null) env.set(pair.key, expandWord(pair.value, env.lookup, { escape: this.escape }).value);
+          if (pair.value !== null) env.set(pair.key, expandWord(pair.value, env.lookup, this.expandOptions).value);
         }
       }
       for (const s of this.stages) {
-        const name = expandWord(s.from.image.value, env.lookup, { escape: this.escape }).value;
+        const name = expandWord(s.from.image.value, env.lookup, this.expandOptions).value;
         if (name !== 'scratch' && !isValidImageRef(name)) report({ range: s.from.range, raw: s.from.image.value });
       }
     } catch {
@@ -424,7 +429,7 @@ class GraphBuilder {
 
   /** A `--from` value: a stage index (COPY only), a stage name, or else an image reference. */
   private resolveFromRef(from: string, range: SourceRange, allowIndex: boolean): FileSource {
-    const expanded = expandWord(from, () => undefined, { escape: this.escape }).value;
+    const expanded = expandWord(from, NO_ENV, this.expandOptions).value;
     if (expanded !== from) {
       throw new BuildGraphError(
         'TSB_DOCKERFILE_FROM_VARIABLE',
@@ -932,7 +937,7 @@ class GraphBuilder {
       if (pair.value !== null) {
         if (hasBuildArg) {
           try {
-            expandedDefault = expandWord(pair.value, st.env.lookup, { escape: this.escape }).value;
+            expandedDefault = expandWord(pair.value, st.env.lookup, this.expandOptions).value;
           } catch {
             expandedDefault = pair.value;
           }
@@ -1249,7 +1254,7 @@ class GraphBuilder {
 
   private expandWith(word: string, env: EnvList, range: SourceRange) {
     try {
-      return expandWord(word, env.lookup, { escape: this.escape });
+      return expandWord(word, env.lookup, this.expandOptions);
     } catch (err) {
       throw withLocation(err, range, this.file);
     }
@@ -1265,7 +1270,7 @@ class GraphBuilder {
 
   private expandWordsAt(st: StageState, word: string, range: SourceRange) {
     try {
-      return expandWords(word, st.env.lookup, { escape: this.escape });
+      return expandWords(word, st.env.lookup, this.expandOptions);
     } catch (err) {
       throw withLocation(err, range, this.file);
     }
@@ -1506,9 +1511,14 @@ function copyJson(value: unknown): unknown {
 
 /** Sets `k` in a `KEY=value` list in place: the stage's config is its own copy (cloneConfig), and no step keeps it. */
 function setEnvEntry(env: string[], k: string, v: string): void {
-  const i = env.findIndex((e) => envEntryKeyLength(e) === k.length && e.startsWith(k));
-  if (i >= 0) env[i] = `${k}=${v}`;
-  else env.push(`${k}=${v}`);
+  for (let i = 0; i < env.length; i++) {
+    const e = env[i]!;
+    if (envEntryKeyLength(e) === k.length && e.startsWith(k)) {
+      env[i] = `${k}=${v}`;
+      return;
+    }
+  }
+  env.push(`${k}=${v}`);
 }
 
 /** The length of the key of a `KEY=value` entry (the whole entry when it has no `=`). */

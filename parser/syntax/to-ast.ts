@@ -182,8 +182,15 @@ class Source implements InstructionSource {
     this.kind = options.kindOf(head.keyword.value) ?? options.unknown(line, head.keyword);
     this.keyword = head.keyword;
     this.line = line;
-    const { flags, argsStart } = extractFlags(text, head.restStart, text.length);
-    this.flags = flags;
+    // most instructions have no flags: no call and no result object for them
+    let argsStart = skipSpace(text, head.restStart, text.length);
+    if (text.charCodeAt(argsStart) === 45 && text.charCodeAt(argsStart + 1) === 45) {
+      const read = extractFlags(text, head.restStart, text.length);
+      this.flags = read.flags;
+      argsStart = read.argsStart;
+    } else {
+      this.flags = NO_FLAGS;
+    }
     const a = skipSpace(text, argsStart, text.length);
     const b = trimEnd(text, a, text.length);
     this.args = { value: text.slice(a, b), start: a, end: b };
@@ -242,6 +249,7 @@ function emptyLine(tokens: IToken[]): number | undefined {
 }
 
 /** Shared empty lists (frozen): most instructions have no comments and no heredocs. */
+const NO_FLAGS: FlagSpan[] = Object.freeze([]) as unknown as FlagSpan[];
 const NO_COMMENTS: string[] = Object.freeze([]) as unknown as string[];
 const NO_RAW: string[] = Object.freeze([]) as unknown as string[];
 const NO_HEREDOCS: { docs: Heredoc[]; raw: string[] } = Object.freeze({
