@@ -1216,11 +1216,15 @@ class GraphBuilder {
       }
     }
     if (sources.length === 0) fail('TSB_DOCKERFILE_COPY', `${inst.kind.toUpperCase()} requires at least two arguments`);
-    // `COPY [--parents] src… <<heredoc… dest # buildkit`, joined once (sized up front: no pushes)
-    const parts: string[] = new Array(sources.length + (inst.parents ? 4 : 3));
+    // `COPY [--parents] [--chown=U] [--chmod=M] src… <<heredoc… dest # buildkit` (current BuildKit's message;
+    // docker 20.10's left the flags out), joined once (sized up front: no pushes)
+    const flagCount = (inst.parents ? 1 : 0) + (copy.chown ? 1 : 0) + (copy.chmod ? 1 : 0);
+    const parts: string[] = new Array(sources.length + flagCount + 3);
     let n = 0;
     parts[n++] = isAdd ? 'ADD' : 'COPY';
     if (inst.parents) parts[n++] = '--parents';
+    if (copy.chown) parts[n++] = `--chown=${copy.chown}`;
+    if (copy.chmod) parts[n++] = `--chmod=${copy.chmod.raw}`;
     for (let i = 0; i < sources.length; i++) {
       const s = sources[i]!;
       if (s.type !== 'heredoc') parts[n++] = s.type === 'path' ? s.path : s.url;
@@ -1561,11 +1565,14 @@ function healthConfig(inst: HealthcheckInstruction): HealthConfig {
   return hc;
 }
 
-/** `HEALTHCHECK &{["CMD-SHELL" "x"] "30s" "5s" "0s" '\x02'}` (Go's `%q` of the config, as BuildKit 20.10 prints it). */
+/**
+ * `HEALTHCHECK &{["CMD-SHELL" "x"] "30s" "5s" "0s" "0s" '\x02'}`: Go's `%q` of the config as current BuildKit
+ * prints it, StartInterval included (docker 20.10's BuildKit had no such field).
+ */
 function healthHistory(hc: HealthConfig): string {
   const parts = [goList(hc.Test), goQuote(goDuration(hc.Interval ?? 0)), goQuote(goDuration(hc.Timeout ?? 0))];
   parts.push(goQuote(goDuration(hc.StartPeriod ?? 0)));
-  if (hc.StartInterval) parts.push(goQuote(goDuration(hc.StartInterval)));
+  parts.push(goQuote(goDuration(hc.StartInterval ?? 0)));
   parts.push(goQuoteRune(hc.Retries ?? 0));
   return `HEALTHCHECK &{${parts.join(' ')}}`;
 }
