@@ -1,11 +1,11 @@
-import type { Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { cleanPath, contextRelative } from './clean-path.js';
-import { type ContextEntry, inodeKey, makeEntry } from './context-entry.js';
+import { type ContextEntry, inodeKey, isDirMode, makeEntry, makeEntryAt } from './context-entry.js';
 import { type ContextFs, nodeContextFs, yielder } from './context-fs.js';
 import { ContextView, childState, type FilterState, OPEN_STATE } from './context-view.js';
-import { ContextError, isMissing } from './errors.js';
+import { ContextError } from './errors.js';
 import { compileGlob, hasWildcards } from './go-glob.js';
+import { contextAddon, STAT_FIELDS } from './native-list.js';
 import { type MatchInfo, NO_MATCH_INFO, PatternMatcher } from './pattern-matcher.js';
 
 /** A COPY or ADD source that is missing from the (filtered) context. */
@@ -53,11 +53,6 @@ export interface BuildContextOptions {
   preserveOwnership?: boolean;
 }
 
-interface Listed {
-  name: string;
-  st: Stats;
-}
-
 /**
  * A build context directory, filtered by `.dockerignore`. `select` resolves
  * COPY and ADD sources lazily: it lists only the directories that a source
@@ -71,7 +66,8 @@ export class BuildContext {
 
   constructor(dir: string, options: BuildContextOptions = {}) {
     this.dir = resolve(dir);
-    this.view = new ContextView(this.dir, options.fs ?? nodeContextFs, options.ignore);
+    const fs = options.fs ?? nodeContextFs;
+    this.view = new ContextView(this.dir, fs, options.ignore, fs === nodeContextFs ? contextAddon() : undefined);
     this.preserveOwnership = options.preserveOwnership ?? false;
   }
 
@@ -109,11 +105,12 @@ export class BuildContext {
       const pause = yielder();
       const walk = async (realDir: string, relDir: string, depth: number): Promise<void> => {
         await pause();
-        const listed = this.listStats(realDir);
-        for (const { name, st } of listed) {
+        const { names, rows } = this.view.statList(realDir);
+        for (let i = 0; i < names.length; i++) {
+          const name = names[i] as string;
           const real = realDir === '.' ? name : `${realDir}/${name}`;
           const relPath = relDir === '' ? name : `${relDir}/${name}`;
-          const isDir = st.isDirectory();
+          const isDir = isDirMode(rows[i * STAT_FIELDS] as number);
           if (!this.view.visible(real, isDir)) continue;
           if (glob.match(relPath)) {
             // A match is judged by `--exclude` relative to the wildcard's base directory.
@@ -135,21 +132,6 @@ export class BuildContext {
     return out;
   }
 
-  /** A directory's entries with their lstat results, in name order. */
-  private listStats(real: string): Listed[] {
-    const view = this.view;
-    const out: Listed[] = [];
-    for (const name of view.list(real)) {
-      try {
-        out.push({ name, st: view.fs.lstat(view.abs(real === '.' ? name : `${real}/${name}`)) });
-      } catch (err) {
-        // Removed since the directory was listed: as fsutil, leave it out.
-        if (!isMissing(err)) throw err;
-      }
-    }
-    return out;
-  }
-
   /** One matched path: follow it, and list it when it is a directory. */
   private async matchPath(
     source: string,
@@ -159,11 +141,7 @@ export class BuildContext {
   ): Promise<SelectedSource | undefined> {
     const found = this.view.resolve(rel, follow);
     if (!found) return undefined;
-    const root = makeEntry(
-      found.stats,
-      { path: '', contextPath: found.real, absPath: this.view.abs(found.real) },
-      this.preserveOwnership,
-    );
+    const root = makeEntry(found.stats, '', found.real, this.view.abs(found.real), this.preserveOwnership);
     if (root.type === 'symlink') root.linkTarget = this.view.fs.readlink(root.absPath);
     const entries = root.type === 'dir' ? await this.listTree(found.real, exclude) : [];
     return { source, path: rel, root, entries };
@@ -182,11 +160,7 @@ export class BuildContext {
     if (literal && entries.length === 0 && pattern !== '') {
       throw new SourceNotFoundError(source, pivot === '.' ? pattern : `${pivot}/${pattern}`);
     }
-    const root = makeEntry(
-      found.stats,
-      { path: '', contextPath: found.real, absPath: this.view.abs(found.real) },
-      this.preserveOwnership,
-    );
+    const root = makeEntry(found.stats, '', found.real, this.view.abs(found.real), this.preserveOwnership);
     return [{ source, path: pivot, root, entries, parents: true }];
   }
 
@@ -213,11 +187,14 @@ export class BuildContext {
     ): Promise<boolean> => {
       await pause();
       const before = out.length;
-      for (const { name, st } of this.listStats(real)) {
+      const parentState = view.dirState(real);
+      const { names, abs, rows } = view.statList(real);
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i] as string;
         const childReal = real === '.' ? name : `${real}/${name}`;
-        const childRel = rel === '' ? name : `${rel}/${name}`;
-        const isDir = st.isDirectory();
-        const ctx = view.state(childReal, isDir);
+        const childRel = rel === '' ? name : rel === real ? childReal : `${rel}/${name}`;
+        const isDir = isDirMode(rows[i * STAT_FIELDS] as number);
+        const ctx = isDir ? view.dirState(childReal) : view.fileState(parentState, childReal);
         if (ctx.skip) continue;
         const exState = childState(exclude, ex, childRel, isDir);
         if (exState.skip) continue;
@@ -227,11 +204,8 @@ export class BuildContext {
           if (!incState.matched && !(isDir && mayHoldMatches(includePrefix, childRel))) continue;
         }
         const hidden = ctx.excluded || exState.excluded || (include !== undefined && !incState.matched);
-        const entry = makeEntry(
-          st,
-          { path: childRel, contextPath: childReal, absPath: view.abs(childReal) },
-          this.preserveOwnership,
-        );
+        if (hidden && !isDir) continue;
+        const entry = makeEntryAt(rows, i, childRel, childReal, abs[i] as string, this.preserveOwnership);
         if (isDir) {
           const at = out.length;
           out.push(entry);
@@ -239,13 +213,27 @@ export class BuildContext {
           if (hidden && !any) out.length = at;
           continue;
         }
-        if (hidden) continue;
         if (entry.type === 'symlink') entry.linkTarget = view.fs.readlink(entry.absPath);
         out.push(entry);
       }
       return out.length > before;
     };
-    await collect(realDir, '', OPEN_STATE, { matched: false, info: NO_MATCH_INFO });
+    // Nothing to filter (the common case): every entry is kept, no match state to carry.
+    const all = async (real: string, rel: string): Promise<void> => {
+      await pause();
+      const { names, abs, rows } = view.statList(real);
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i] as string;
+        const childReal = real === '.' ? name : `${real}/${name}`;
+        const childRel = rel === '' ? name : rel === real ? childReal : `${rel}/${name}`;
+        const entry = makeEntryAt(rows, i, childRel, childReal, abs[i] as string, this.preserveOwnership);
+        out.push(entry);
+        if (entry.type === 'dir') await all(childReal, childRel);
+        else if (entry.type === 'symlink') entry.linkTarget = view.fs.readlink(entry.absPath);
+      }
+    };
+    if (!view.ignore && !exclude && !include) await all(realDir, '');
+    else await collect(realDir, '', OPEN_STATE, { matched: false, info: NO_MATCH_INFO });
     const entries = out;
     markHardlinks(entries, (p) => view.fs.lstatBigint(p));
     return entries;

@@ -1,4 +1,5 @@
 import type { Stats } from 'node:fs';
+import { STAT_FIELDS } from './native-list.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block';
 
@@ -60,29 +61,98 @@ export function entryType(mode: number): EntryType {
   }
 }
 
+/** Whether a `st_mode` is a directory's. */
+export function isDirMode(mode: number): boolean {
+  return (mode & S_IFMT) === 0o040000;
+}
+
+/** An entry from Node's Stats. */
 export function makeEntry(
   st: Stats,
-  where: { path: string; contextPath: string; absPath: string },
+  path: string,
+  contextPath: string,
+  absPath: string,
   preserveOwnership: boolean,
 ): ContextEntry {
-  const mode = st.mode;
+  return entryOf(
+    st.mode,
+    st.uid,
+    st.gid,
+    st.size,
+    st.mtimeMs,
+    st.ctimeMs,
+    st.dev,
+    st.ino,
+    st.nlink,
+    st.rdev,
+    path,
+    contextPath,
+    absPath,
+    preserveOwnership,
+  );
+}
+
+/** An entry from row `i` of a stat table (`STAT_FIELDS` doubles per row). */
+export function makeEntryAt(
+  rows: Float64Array,
+  i: number,
+  path: string,
+  contextPath: string,
+  absPath: string,
+  preserveOwnership: boolean,
+): ContextEntry {
+  const at = i * STAT_FIELDS;
+  return entryOf(
+    rows[at] as number,
+    rows[at + 1] as number,
+    rows[at + 2] as number,
+    rows[at + 3] as number,
+    rows[at + 4] as number,
+    rows[at + 5] as number,
+    rows[at + 6] as number,
+    rows[at + 7] as number,
+    rows[at + 8] as number,
+    rows[at + 9] as number,
+    path,
+    contextPath,
+    absPath,
+    preserveOwnership,
+  );
+}
+
+function entryOf(
+  mode: number,
+  uid: number,
+  gid: number,
+  size: number,
+  mtimeMs: number,
+  ctimeMs: number,
+  dev: number,
+  ino: number,
+  nlink: number,
+  rdev: number,
+  path: string,
+  contextPath: string,
+  absPath: string,
+  preserveOwnership: boolean,
+): ContextEntry {
   const type = entryType(mode);
   const entry: ContextEntry = {
-    path: where.path,
-    contextPath: where.contextPath,
-    absPath: where.absPath,
+    path,
+    contextPath,
+    absPath,
     type,
     mode: mode & 0o7777,
-    uid: preserveOwnership ? st.uid : 0,
-    gid: preserveOwnership ? st.gid : 0,
-    size: type === 'file' || type === 'symlink' ? st.size : 0,
-    mtimeNs: st.mtimeMs * 1e6,
-    dev: st.dev,
-    ino: st.ino,
-    nlink: st.nlink,
-    ctimeNs: st.ctimeMs * 1e6,
+    uid: preserveOwnership ? uid : 0,
+    gid: preserveOwnership ? gid : 0,
+    size: type === 'file' || type === 'symlink' ? size : 0,
+    mtimeNs: mtimeMs * 1e6,
+    dev,
+    ino,
+    nlink,
+    ctimeNs: ctimeMs * 1e6,
   };
-  if (type === 'char' || type === 'block') entry.rdev = st.rdev;
+  if (type === 'char' || type === 'block') entry.rdev = rdev;
   return entry;
 }
 

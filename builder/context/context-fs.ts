@@ -80,22 +80,47 @@ export function yielder(budgetMs = 10): () => Promise<void> | undefined {
  * `TSB_CONTEXT_READ` error naming the path; a missing path keeps its ENOENT.
  */
 export function guardFs(fs: ContextFs): ContextFs {
-  const guard =
-    <A extends unknown[], R>(op: string, fn: (path: string, ...rest: A) => R) =>
-    (path: string, ...rest: A): R => {
-      try {
-        return fn(path, ...rest);
-      } catch (err) {
-        if (isMissing(err) || err instanceof ContextError) throw err;
-        throw contextReadError(op, path, err);
-      }
-    };
+  const fail = (op: string, path: string, err: unknown): never => {
+    if (isMissing(err) || err instanceof ContextError) throw err;
+    throw contextReadError(op, path, err);
+  };
+  // One wrapper per call, without rest arguments: lstat runs once per entry of the context.
   return {
-    lstat: guard('stat', (p) => fs.lstat(p)),
-    lstatBigint: guard('stat', (p) => fs.lstatBigint(p)),
-    readdir: guard('list', (p) => fs.readdir(p)),
-    readlink: guard('read link', (p) => fs.readlink(p)),
-    readChunks: guard('read', (p, onChunk: (chunk: Buffer) => void) => fs.readChunks(p, onChunk)),
+    lstat: (p) => {
+      try {
+        return fs.lstat(p);
+      } catch (err) {
+        return fail('stat', p, err);
+      }
+    },
+    lstatBigint: (p) => {
+      try {
+        return fs.lstatBigint(p);
+      } catch (err) {
+        return fail('stat', p, err);
+      }
+    },
+    readdir: (p) => {
+      try {
+        return fs.readdir(p);
+      } catch (err) {
+        return fail('list', p, err);
+      }
+    },
+    readlink: (p) => {
+      try {
+        return fs.readlink(p);
+      } catch (err) {
+        return fail('read link', p, err);
+      }
+    },
+    readChunks: (p, onChunk) => {
+      try {
+        return fs.readChunks(p, onChunk);
+      } catch (err) {
+        return fail('read', p, err);
+      }
+    },
     createReadStream: (p) => fs.createReadStream(p),
   };
 }

@@ -1,6 +1,7 @@
 import type { Stats } from 'node:fs';
 import { type ContextFs, guardFs } from './context-fs.js';
-import { ContextError, isMissing } from './errors.js';
+import { ContextError, contextReadError, isMissing } from './errors.js';
+import { type ContextAddon, STAT_FIELDS } from './native-list.js';
 import { type MatchInfo, NO_MATCH_INFO, type PatternMatcher } from './pattern-matcher.js';
 
 /**
@@ -50,6 +51,14 @@ export function compareNames(a: string, b: string): number {
 
 const MAX_LINKS = 255;
 
+/** A directory's entries, in name order, with their lstat data (`STAT_FIELDS` doubles per name, see `StatField`). */
+export interface StatListing {
+  names: string[];
+  /** Absolute paths. */
+  abs: string[];
+  rows: Float64Array;
+}
+
 /**
  * The context as BuildKit's COPY sees it: the files on disk minus what
  * `.dockerignore` hides. Everything is computed on demand and remembered, so
@@ -63,10 +72,14 @@ export class ContextView {
   private readonly nonEmpty = new Map<string, boolean>();
   private readonly listings = new Map<string, string[]>();
 
-  constructor(root: string, fs: ContextFs, ignore: PatternMatcher | undefined) {
+  private readonly addon: ContextAddon | undefined;
+
+  /** `addon` lists and stats directories in one call; only for the real file system (`nodeContextFs`). */
+  constructor(root: string, fs: ContextFs, ignore: PatternMatcher | undefined, addon?: ContextAddon) {
     this.root = root;
     this.fs = guardFs(fs);
     this.ignore = ignore && !ignore.empty ? ignore : undefined;
+    this.addon = addon;
   }
 
   abs(rel: string): string {
@@ -84,6 +97,60 @@ export class ContextView {
     return names;
   }
 
+  /**
+   * A directory's entries with their lstat data, in name order; a name
+   * removed since the listing is left out. Every entry is stat'ed before the
+   * caller descends into any of them: a listing is a snapshot.
+   */
+  statList(rel: string): StatListing {
+    const dir = this.abs(rel);
+    const prefix = dir === '/' ? '/' : `${dir}/`;
+    let names: string[];
+    let rows: Float64Array;
+    if (this.addon) {
+      try {
+        [names, rows] = this.addon.listStats(dir);
+      } catch (err) {
+        if (isMissing(err)) throw err;
+        const e = err as NodeJS.ErrnoException;
+        throw contextReadError(e.syscall === 'lstat' ? 'stat' : 'list', e.path ?? dir, err);
+      }
+      this.listings.set(rel, names);
+    } else {
+      const listed = this.list(rel);
+      names = listed;
+      rows = new Float64Array(listed.length * STAT_FIELDS);
+      let n = 0;
+      for (let i = 0; i < listed.length; i++) {
+        const name = listed[i] as string;
+        let st: Stats;
+        try {
+          st = this.fs.lstat(prefix + name);
+        } catch (err) {
+          // Removed since the directory was listed: as fsutil, leave it out.
+          if (!isMissing(err)) throw err;
+          if (names === listed) names = listed.slice(0, i);
+          continue;
+        }
+        if (names !== listed) names.push(name);
+        const at = n++ * STAT_FIELDS;
+        rows[at] = st.mode;
+        rows[at + 1] = st.uid;
+        rows[at + 2] = st.gid;
+        rows[at + 3] = st.size;
+        rows[at + 4] = st.mtimeMs;
+        rows[at + 5] = st.ctimeMs;
+        rows[at + 6] = st.dev;
+        rows[at + 7] = st.ino;
+        rows[at + 8] = st.nlink;
+        rows[at + 9] = st.rdev;
+      }
+    }
+    const abs: string[] = new Array(names.length);
+    for (let i = 0; i < names.length; i++) abs[i] = prefix + names[i];
+    return { names, abs, rows };
+  }
+
   /** The state of a directory reached by real (symlink-free) path components. */
   dirState(rel: string): FilterState {
     const known = this.dirStates.get(rel);
@@ -93,6 +160,11 @@ export class ContextView {
     const state = childState(this.ignore, parent, rel, true);
     this.dirStates.set(rel, state);
     return state;
+  }
+
+  /** The state of a file (not a directory) in the directory whose state is `parent`. */
+  fileState(parent: FilterState, rel: string): FilterState {
+    return childState(this.ignore, parent, rel, false);
   }
 
   /** The state of any path reached by real components. */

@@ -65,20 +65,28 @@ export async function digestFile(
   return { digest: `sha256:${hash.digest('hex')}`, bytes };
 }
 
-function* fileEntries(sources: readonly SelectedSource[]): Generator<ContextEntry> {
-  for (const s of sources) {
-    if (s.root.type === 'file' && !s.parents) yield s.root;
-    for (const e of s.entries) if (e.type === 'file') yield e;
-  }
+/** Octal permission strings, made once per mode. */
+const octal: string[] = [];
+/** Strings that JSON.stringify leaves as they are (quotes aside): printable ASCII without `"` or `\\`. */
+const plain = /^[^"\\\u0000-\u001f\u007f-\uffff]*$/;
+
+function quote(s: string): string {
+  return plain.test(s) ? `"${s}"` : JSON.stringify(s);
 }
 
 function entryLine(e: ContextEntry): string {
   let content = '';
   if (e.type === 'file')
-    content = `${e.digest}${e.hardlinkOf !== undefined ? ` link=${JSON.stringify(e.hardlinkOf)}` : ''}`;
-  else if (e.type === 'symlink') content = JSON.stringify(e.linkTarget ?? '');
+    content = e.hardlinkOf === undefined ? (e.digest as string) : `${e.digest} link=${quote(e.hardlinkOf)}`;
+  else if (e.type === 'symlink') content = quote(e.linkTarget ?? '');
   else if (e.type === 'char' || e.type === 'block') content = String(e.rdev ?? 0);
-  return `${e.type} ${JSON.stringify(e.path)} ${e.mode.toString(8)} ${e.uid}:${e.gid} ${content}\n`;
+  const mode = e.mode;
+  let modeText = octal[mode];
+  if (modeText === undefined) {
+    modeText = mode.toString(8);
+    octal[mode] = modeText;
+  }
+  return `${e.type} ${quote(e.path)} ${modeText} ${e.uid}:${e.gid} ${content}\n`;
 }
 
 /**
@@ -101,26 +109,27 @@ export async function hashSources(sources: readonly SelectedSource[], options: H
   }
   // Entries still to read, grouped by inode: hard links and repeated sources are read once.
   const toRead = new Map<string, ContextEntry[]>();
-  for (const e of fileEntries(sources)) {
+  const lookup = (e: ContextEntry) => {
     result.files++;
-    if (e.digest !== undefined) continue;
-    const hit = cache.get({
-      path: e.absPath,
-      dev: e.dev,
-      ino: e.ino,
-      size: e.size,
-      mtimeNs: e.mtimeNs,
-      ctimeNs: e.ctimeNs,
-    });
+    if (e.digest !== undefined) return;
+    const hit = cache.get(e);
     if (hit && hit.hashedAtNs - e.ctimeNs > racyNs) {
       e.digest = hit.digest;
       result.cacheHits++;
-      continue;
+      return;
     }
     const key = e.nlink > 1 ? inodeKey(e, (p) => fs.lstatBigint(p)) : e.absPath;
     const group = toRead.get(key);
     if (group) group.push(e);
     else toRead.set(key, [e]);
+  };
+  for (const s of sources) {
+    if (s.root.type === 'file' && !s.parents) lookup(s.root);
+    const entries = s.entries;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i] as ContextEntry;
+      if (e.type === 'file') lookup(e);
+    }
   }
 
   const fresh: StatRecord[] = [];
@@ -133,7 +142,7 @@ export async function hashSources(sources: readonly SelectedSource[], options: H
       if (recorded.has(e.absPath)) continue;
       recorded.add(e.absPath);
       fresh.push({
-        path: e.absPath,
+        absPath: e.absPath,
         dev: e.dev,
         ino: e.ino,
         size: e.size,

@@ -8,7 +8,8 @@ import { type Database, migrate, openDatabase } from '../../metadata/index.js';
  * same doubles every time, which is all a cache key needs.
  */
 export interface StatKey {
-  path: string;
+  /** Absolute path (a `ContextEntry` is a StatKey). */
+  absPath: string;
   dev: number;
   ino: number;
   size: number;
@@ -51,11 +52,11 @@ function sameKey(a: StatKey, b: StatKey): boolean {
 export class MemoryStatCache implements StatCache {
   private readonly records = new Map<string, StatRecord>();
   get(key: StatKey): StatHit | undefined {
-    const r = this.records.get(key.path);
+    const r = this.records.get(key.absPath);
     return r && sameKey(r, key) ? { digest: r.digest, hashedAtNs: r.hashedAtNs } : undefined;
   }
   put(records: readonly StatRecord[]): void {
-    for (const r of records) this.records.set(r.path, r);
+    for (const r of records) this.records.set(r.absPath, r);
   }
   flush(): void {}
   get size(): number {
@@ -103,7 +104,12 @@ class StatSet {
   readonly dir: string;
   /** The stored version this set was read at (0: not stored). */
   version: number;
-  private index: Map<string, number>;
+  /** Characters before a relative path in an absolute one. */
+  readonly skip: number;
+  /** Path to record number, made on the first lookup that the cursor does not answer. */
+  private index: Map<string, number> | undefined;
+  /** The record after the last one found: lookups mostly come in the order records were stored. */
+  private cursor = 0;
   private nums: Float64Array;
   private hex: string;
   private paths: string[];
@@ -111,8 +117,8 @@ class StatSet {
 
   constructor(dir: string, version: number, blob: Uint8Array | undefined) {
     this.dir = dir;
+    this.skip = dir === '/' ? 1 : dir.length + 1;
     this.version = version;
-    this.index = new Map();
     this.nums = new Float64Array(0);
     this.hex = '';
     this.paths = [];
@@ -139,16 +145,33 @@ class StatSet {
     this.nums = new Float64Array(buf.buffer, buf.byteOffset + numsAt, n * NUMS);
     this.hex = buf.toString('latin1', hexAt, pathsAt);
     this.paths = paths;
-    const index = new Map<string, number>();
-    for (let i = 0; i < n; i++) index.set(paths[i] as string, i);
-    this.index = index;
   }
 
-  get(rel: string, key: StatKey): StatHit | undefined {
-    const added = this.added.get(rel);
-    if (added) return sameKey(added, key) ? { digest: added.digest, hashedAtNs: added.hashedAtNs } : undefined;
-    const i = this.index.get(rel);
-    if (i === undefined) return undefined;
+  private find(rel: string): number | undefined {
+    let index = this.index;
+    if (!index) {
+      index = new Map();
+      const paths = this.paths;
+      for (let i = 0; i < paths.length; i++) index.set(paths[i] as string, i);
+      this.index = index;
+    }
+    return index.get(rel);
+  }
+
+  /** The record of `key.absPath`, a path below `dir`, if its stat data match. */
+  get(key: StatKey): StatHit | undefined {
+    const path = key.absPath;
+    if (this.added.size > 0) {
+      const added = this.added.get(path.slice(this.skip));
+      if (added) return sameKey(added, key) ? { digest: added.digest, hashedAtNs: added.hashedAtNs } : undefined;
+    }
+    let i: number | undefined = this.cursor;
+    const guess = this.paths[i];
+    if (guess === undefined || path.length - this.skip !== guess.length || !path.endsWith(guess)) {
+      i = this.find(path.slice(this.skip));
+      if (i === undefined) return undefined;
+    }
+    this.cursor = i + 1;
     const nums = this.nums;
     const at = i * NUMS;
     if (
@@ -166,7 +189,8 @@ class StatSet {
   /** Takes the stored records of another read of this set, keeping what was added here. */
   reloadFrom(other: StatSet): void {
     this.version = other.version;
-    this.index = other.index;
+    this.index = undefined;
+    this.cursor = 0;
     this.nums = other.nums;
     this.hex = other.hex;
     this.paths = other.paths;
@@ -174,25 +198,32 @@ class StatSet {
 
   /** Everything, packed (see `unpack`). */
   pack(): Buffer {
-    const kept: number[] = [];
-    for (let i = 0; i < this.paths.length; i++) if (!this.added.has(this.paths[i] as string)) kept.push(i);
-    const n = kept.length + this.added.size;
+    // Stored order is kept (a changed record stays in place, new ones go last), so the cursor keeps hitting.
+    const stored = this.paths.length;
+    let fresh = 0;
+    for (const rel of this.added.keys()) if (this.find(rel) === undefined) fresh++;
+    const n = stored + fresh;
     const nums = new Float64Array(n * NUMS);
-    const hex: string[] = [];
-    const paths: string[] = [];
-    let j = 0;
-    for (const i of kept) {
-      nums.set(this.nums.subarray(i * NUMS, (i + 1) * NUMS), j * NUMS);
-      hex.push(this.hex.slice(i * HEX, (i + 1) * HEX));
-      paths.push(this.paths[i] as string);
-      j++;
-    }
-    for (const [rel, r] of this.added) {
+    const hex: string[] = new Array(n);
+    const paths: string[] = new Array(n);
+    const put = (j: number, rel: string, r: StatRecord) => {
       nums.set([r.dev, r.ino, r.size, r.mtimeNs, r.ctimeNs, r.hashedAtNs], j * NUMS);
-      hex.push(r.digest.slice(7));
-      paths.push(rel);
-      j++;
+      hex[j] = r.digest.slice(7);
+      paths[j] = rel;
+    };
+    for (let i = 0; i < stored; i++) {
+      const rel = this.paths[i] as string;
+      const r = this.added.get(rel);
+      if (r) {
+        put(i, rel, r);
+        continue;
+      }
+      nums.set(this.nums.subarray(i * NUMS, (i + 1) * NUMS), i * NUMS);
+      hex[i] = this.hex.slice(i * HEX, (i + 1) * HEX);
+      paths[i] = rel;
     }
+    let j = stored;
+    for (const [rel, r] of this.added) if (this.find(rel) === undefined) put(j++, rel, r);
     const pathText = Buffer.from(paths.join('\0'), 'utf8');
     const header = Buffer.alloc(HEADER);
     header.writeUInt32LE(MAGIC, 0);
@@ -212,6 +243,8 @@ export class SqliteStatCache implements StatCache {
   /** Sets read (or looked for: null) by directory. */
   private readonly sets = new Map<string, StatSet | null>();
   private current: StatSet | undefined;
+  /** `current.dir` with a trailing slash. */
+  private currentPrefix = '';
   private readonly dirty = new Set<StatSet>();
 
   constructor(db: Database) {
@@ -246,6 +279,7 @@ export class SqliteStatCache implements StatCache {
       this.sets.set(dir, set);
     }
     this.current = set;
+    this.currentPrefix = dir === '/' ? '/' : `${dir}/`;
   }
 
   /** The set that holds `path`: the preloaded one, or the nearest directory above it with a set. */
@@ -262,21 +296,22 @@ export class SqliteStatCache implements StatCache {
   }
 
   get(key: StatKey): StatHit | undefined {
-    const set = this.setFor(key.path);
-    return set?.get(relative(set.dir, key.path), key);
+    const current = this.current;
+    if (current && key.absPath.startsWith(this.currentPrefix)) return current.get(key);
+    return this.setFor(key.absPath)?.get(key);
   }
 
   put(records: readonly StatRecord[]): void {
     for (const r of records) {
       if (!DIGEST.test(r.digest)) continue;
-      let set = this.setFor(r.path);
+      let set = this.setFor(r.absPath);
       if (!set) {
-        const slash = r.path.lastIndexOf('/');
-        const dir = slash <= 0 ? '/' : r.path.slice(0, slash);
+        const slash = r.absPath.lastIndexOf('/');
+        const dir = slash <= 0 ? '/' : r.absPath.slice(0, slash);
         set = new StatSet(dir, 0, undefined);
         this.sets.set(dir, set);
       }
-      set.added.set(relative(set.dir, r.path), r);
+      set.added.set(r.absPath.slice(set.skip), r);
       this.dirty.add(set);
     }
   }
@@ -298,10 +333,6 @@ export class SqliteStatCache implements StatCache {
       })
       .immediate();
   }
-}
-
-function relative(dir: string, path: string): string {
-  return path.slice(dir === '/' ? 1 : dir.length + 1);
 }
 
 /** The stat cache of a store root (`<root>/tsbuild.db`), or an in-memory one when no root is given. */

@@ -177,7 +177,7 @@ describe('context content hashing', () => {
     const sel = await new BuildContext(ctxDir).select(['src/a']);
     const e = sel[0]?.root;
     if (!e) throw new Error('src/a not selected');
-    const key = { path: e.absPath, dev: e.dev, ino: e.ino, size: e.size, mtimeNs: e.mtimeNs, ctimeNs: e.ctimeNs };
+    const key = { absPath: e.absPath, dev: e.dev, ino: e.ino, size: e.size, mtimeNs: e.mtimeNs, ctimeNs: e.ctimeNs };
     expect(direct.get(key)?.digest).toBe('sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb');
     expect(direct.get({ ...key, mtimeNs: e.mtimeNs + 1000 })).toBeUndefined();
     expect(direct.get({ ...key, size: 2 })).toBeUndefined();
