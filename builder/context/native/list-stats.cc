@@ -2,7 +2,8 @@
 // call: [names, Float64Array of STAT_FIELDS doubles per name]. Node's lstatSync
 // builds a Stats object (and, on Node 20, four Dates) per call; for a build
 // context of tens of thousands of files that costs more than the system calls.
-// Names are sorted by their bytes (for UTF-8, code point order: Go's, and
+// A name that is not valid UTF-8 is left out, as the readdirSync path leaves
+// it out (its decoded name does not exist). Names are sorted by their bytes (for UTF-8, code point order: Go's, and
 // compareNames'); an entry removed between getdents and fstatat is left out. Errors throw an Error with `code`, `errno`, `syscall` and `path`.
 #include <dirent.h>
 #include <errno.h>
@@ -35,7 +36,27 @@ Napi::Value ThrowErrno(Napi::Env env, int err, const char* syscall, const std::s
   return env.Undefined();
 }
 
-// The same arithmetic as Node's msFromTimeSpec, so both paths give equal doubles.
+bool ValidUtf8(const unsigned char* s) {
+  while (*s) {
+    unsigned char c = *s;
+    int n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2 : (c >> 3) == 0x1e ? 3 : -1;
+    if (n < 0) return false;
+    uint32_t cp = n == 0 ? c : n == 1 ? (c & 0x1f) : n == 2 ? (c & 0x0f) : (c & 0x07);
+    for (int i = 1; i <= n; i++) {
+      if ((s[i] & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are invalid.
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff)) {
+      return false;
+    }
+    s += n + 1;
+  }
+  return true;
+}
+
+// The same arithmetic as Node's msFromTimeSpec (no fused multiply-add: see binding.gyp), so both paths give equal doubles.
 double Ms(const struct timespec& t) {
   return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
 }
@@ -70,6 +91,7 @@ Napi::Value ListStats(const Napi::CallbackInfo& info) {
     }
     const char* n = e->d_name;
     if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'))) continue;
+    if (!ValidUtf8(reinterpret_cast<const unsigned char*>(n))) continue;
     struct stat st;
     if (fstatat(fd, n, &st, AT_SYMLINK_NOFOLLOW) != 0) {
       int err = errno;
