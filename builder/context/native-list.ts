@@ -33,15 +33,21 @@ export const StatField = {
 
 let loaded: ContextAddon | null | undefined;
 
-/** Where the built addon may be: beside the sources, and from dist/builder/context/ or the dist/bin/ bundle. */
+/**
+ * Where the built addon may be: beside the sources, or under an ancestor's builder/context/native (from
+ * dist/builder/context/, the dist/bin/ bundle, or a bench's output directory).
+ */
 function candidates(): string[] {
   const here = dirname(fileURLToPath(import.meta.url));
   const rel = join('builder', 'context', 'native', 'build', 'Release', 'tsbuild_context.node');
-  return [
-    join(here, 'native', 'build', 'Release', 'tsbuild_context.node'),
-    join(here, '..', '..', '..', rel),
-    join(here, '..', '..', rel),
-  ];
+  const out = [join(here, 'native', 'build', 'Release', 'tsbuild_context.node')];
+  for (let up = here, i = 0; i < 5; i++) {
+    const parent = dirname(up);
+    if (parent === up) break;
+    up = parent;
+    out.push(join(up, rel));
+  }
+  return out;
 }
 
 /** The addon, loaded once; undefined when it is not built or is turned off. */
