@@ -3,9 +3,9 @@
  * anything else is internal.
  */
 export {
+  BuildError,
   type BuildEvent,
   type BuildEventListener,
-  BuildError,
   type BuildOptions,
   type BuildResult,
   type BuildSecret,
