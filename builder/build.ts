@@ -55,7 +55,8 @@ export async function build(options: BuildOptions, onEvent?: BuildEventListener)
   const warnings = graph.warnings.map((w) => w.message);
   const ignore = await loadDockerignore({ context: loaded.context, dockerfile: loaded.path });
   const context = new BuildContext(loaded.context, { ignore: ignore.matcher });
-  const sn = await store.snapshotter();
+  // Crash recovery (a scan of every snapshot) runs only once a step has to be built: see Solver.perform.
+  const sn = await store.snapshotter({ recover: false });
   const lease = store.leases.acquire('build');
   const tmp = await store.content.makeTmpDir();
   const mnt = buildMountDir();

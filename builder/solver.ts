@@ -72,6 +72,8 @@ export class Solver {
   private readonly refs = new Map<Step | Stage, StepRef>();
   private vertex = 0;
   private readonly id = randomBytes(8).toString('hex');
+  /** The snapshotter's crash recovery, run before the first snapshot this build makes. */
+  private recovered?: Promise<void>;
   steps = 0;
   cachedSteps = 0;
 
@@ -136,13 +138,22 @@ export class Solver {
     // An image already unpacked is CACHED; otherwise its layers are unpacked now.
     const top = chainIds(image.layers.map((l) => l.diffId)).at(-1);
     const unpacked = top === undefined || (await this.committed(top));
-    if (!unpacked) this.emit({ type: 'step-start', step: ref });
+    if (!unpacked) {
+      this.emit({ type: 'step-start', step: ref });
+      await this.recover();
+    }
     const snapshot = await this.env.store.unpack(image.record, {
       snapshotter: this.env.sn,
       signal: this.env.options.signal,
     });
     this.done(ref, unpacked, Date.now() - started);
     return { key: `image:${image.record.digest}`, snapshot, layers: image.layers, history: image.history };
+  }
+
+  /** The snapshotter's crash recovery, once, before this build makes its first snapshot. */
+  private recover(): Promise<void> {
+    this.recovered ??= this.env.store.snapshotter().then(() => undefined);
+    return this.recovered;
   }
 
   private async committed(name: string): Promise<boolean> {
@@ -330,6 +341,7 @@ export class Solver {
   ): Promise<FsState> {
     const env = this.env;
     const signal = env.options.signal;
+    await this.recover();
     const active = this.activeKey(step.op);
     env.lease.add('snapshot', active);
     const rootMounts = await env.sn.prepare(active, state.snapshot, {
@@ -428,6 +440,7 @@ export class Solver {
     let rec = env.options.noCache ? undefined : env.cache.get(key);
     if (rec?.layer && env.store.content.size(rec.layer.digest) !== rec.layer.size) rec = undefined;
     if (!rec?.layer) {
+      await this.recover();
       const name = `squash-${key.slice(7)}`;
       env.lease.add('snapshot', name);
       await squash(env.sn, {

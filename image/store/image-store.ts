@@ -108,6 +108,7 @@ export class ImageStore {
   readonly content: ContentStore;
   readonly leases: LeaseManager;
   private opened?: Promise<Snapshotter>;
+  private plain?: Promise<Snapshotter>;
 
   constructor(
     readonly root: string,
@@ -553,12 +554,21 @@ export class ImageStore {
   /**
    * The store's snapshotter (overlay when it works here, else the copying
    * driver), opened once per process. Opening it recovers what crashed
-   * processes left: half-made snapshots, staging dirs, stale mounts.
+   * processes left: half-made snapshots, staging dirs, stale mounts (unless
+   * `recover: false`).
    */
-  snapshotter(options: { driver?: 'overlay' | 'naive' | 'auto' } = {}): Promise<Snapshotter> {
+  snapshotter(options: { driver?: 'overlay' | 'naive' | 'auto'; recover?: boolean } = {}): Promise<Snapshotter> {
+    if (options.recover === false) {
+      // Without the recovery scan: for a caller that may write nothing (a cached build), and runs
+      // `cleanup()` itself before it makes its first snapshot.
+      return (
+        this.opened ??
+        (this.plain ??= import('../../snapshotter/index.js').then((m) => m.openSnapshotter(this.root, options)))
+      );
+    }
     this.opened ??= (async () => {
-      const { openSnapshotter } = await import('../../snapshotter/index.js');
-      const sn = await openSnapshotter(this.root, options);
+      const sn = await (this.plain ??
+        import('../../snapshotter/index.js').then((m) => m.openSnapshotter(this.root, options)));
       await sn.cleanup();
       return sn;
     })();
