@@ -43,8 +43,29 @@ export function openDatabase(path: string): Database {
       },
     );
   }
+  cacheStatements(db);
   open.set(path, db);
   return db;
+}
+
+/**
+ * Makes `db.prepare` return one compiled statement per SQL text: every store
+ * method prepares its statements where it uses them, and compiling the same SQL
+ * again on each call was most of the time a cached build spent in SQLite.
+ * (No code iterates a statement while running it again, and the SQL texts are
+ * constants, so sharing is safe and the cache stays small.)
+ */
+function cacheStatements(db: Database): void {
+  const compile = db.prepare.bind(db);
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  db.prepare = ((sql: string) => {
+    let st = statements.get(sql);
+    if (!st) {
+      st = compile(sql);
+      statements.set(sql, st);
+    }
+    return st;
+  }) as Database['prepare'];
 }
 
 let addonPath: string | undefined;
