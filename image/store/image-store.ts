@@ -558,17 +558,13 @@ export class ImageStore {
    * `recover: false`).
    */
   snapshotter(options: { driver?: 'overlay' | 'naive' | 'auto'; recover?: boolean } = {}): Promise<Snapshotter> {
-    if (options.recover === false) {
-      // Without the recovery scan: for a caller that may write nothing (a cached build), and runs
-      // `cleanup()` itself before it makes its first snapshot.
-      return (
-        this.opened ??
-        (this.plain ??= import('../../snapshotter/index.js').then((m) => m.openSnapshotter(this.root, options)))
-      );
-    }
+    this.plain ??= import('../../snapshotter/index.js').then((m) => m.openSnapshotter(this.root, options));
+    // Without the recovery scan: for a caller that may write nothing (a cached build), and runs
+    // `cleanup()` itself (through this method) before it makes its first snapshot.
+    if (options.recover === false) return this.opened ?? this.plain;
+    const plain = this.plain;
     this.opened ??= (async () => {
-      const sn = await (this.plain ??
-        import('../../snapshotter/index.js').then((m) => m.openSnapshotter(this.root, options)));
+      const sn = await plain;
       await sn.cleanup();
       return sn;
     })();
