@@ -4,7 +4,7 @@ import { mkdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withLocation } from '../errors.js';
 import type { ImageRecord, ImageStore, Lease } from '../image/index.js';
-import { chainIds } from '../image/index.js';
+import { chainIds, type Digest } from '../image/index.js';
 import type { BuildGraph, CopyStep, RunStep, Stage, Step, WorkdirStep } from '../parser/index.js';
 import type { Mount, Snapshotter } from '../snapshotter/index.js';
 import { mountAll, squash, unmountAll, writeLayer } from '../snapshotter/index.js';
@@ -374,26 +374,11 @@ export class Solver {
       }
       signal?.throwIfAborted();
       const created = new Date().toISOString();
-      const blobPath = join(env.store.content.tmpDir, `layer-${process.pid}-${randomBytes(8).toString('hex')}`);
-      await mkdir(env.store.content.tmpDir, { recursive: true });
-      let layer: { diffId: string; digest: string; size: number; empty: boolean };
-      try {
-        layer = await writeLayer(env.sn, active, createWriteStream(blobPath, { mode: 0o644 }), {
-          signal,
-          compression: this.compression,
-        });
-      } catch (err) {
-        await unlink(blobPath).catch(() => undefined);
-        throw err;
-      }
+      const layer = await this.layerBlob(active);
       // A step that changed nothing still adds its (empty) layer, as BuildKit's image exporter does.
       const diffIds = [...state.layers.map((l) => l.diffId), layer.diffId];
       const snapshot = chainIds(diffIds).at(-1) as string;
       env.lease.add('snapshot', snapshot);
-      await env.store.commitBlob(
-        { digest: layer.digest as never, size: layer.size, path: blobPath, gzip: this.compression === 'gzip' },
-        env.lease,
-      );
       try {
         await env.sn.commit(snapshot, active, { labels: {} });
         committed = true;
@@ -449,15 +434,7 @@ export class Solver {
         name,
         signal: env.options.signal,
       });
-      const blobPath = join(env.store.content.tmpDir, `layer-${process.pid}-${randomBytes(8).toString('hex')}`);
-      const layer = await writeLayer(env.sn, name, createWriteStream(blobPath, { mode: 0o644 }), {
-        signal: env.options.signal,
-        compression: this.compression,
-      });
-      await env.store.commitBlob(
-        { digest: layer.digest as never, size: layer.size, path: blobPath, gzip: this.compression === 'gzip' },
-        env.lease,
-      );
+      const layer = await this.layerBlob(name);
       env.store.addRoots(`cache:${key}`, [
         { kind: 'snapshot', ref: name },
         { kind: 'blob', ref: layer.digest },
@@ -494,6 +471,29 @@ export class Solver {
         merged,
       ],
     };
+  }
+
+  /**
+   * The diff of snapshot `key` (active or committed) as a layer blob in the
+   * store, under the build's lease; the temporary file goes when writing fails.
+   */
+  private async layerBlob(key: string): Promise<{ diffId: string; digest: string; size: number }> {
+    const env = this.env;
+    await mkdir(env.store.content.tmpDir, { recursive: true });
+    const path = join(env.store.content.tmpDir, `layer-${process.pid}-${randomBytes(8).toString('hex')}`);
+    let layer: { diffId: string; digest: string; size: number };
+    try {
+      layer = await writeLayer(env.sn, key, createWriteStream(path, { mode: 0o644 }), {
+        signal: env.options.signal,
+        compression: this.compression,
+      });
+    } catch (err) {
+      await unlink(path).catch(() => undefined);
+      throw err;
+    }
+    const staged = { digest: layer.digest as Digest, size: layer.size, path, gzip: this.compression === 'gzip' };
+    await env.store.commitBlob(staged, env.lease);
+    return layer;
   }
 
   /** Mounts `mounts` on a fresh directory of the build, runs `fn` on it, and unmounts. */
