@@ -30,10 +30,14 @@ export function openDatabase(path: string): Database {
   let db: Database;
   try {
     db = new Sqlite(path, { timeout: 30_000, ...nativeBinding(require) });
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    db.exec('CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+    const conn = db;
+    whileBusy(() => {
+      // Switching to WAL takes a lock that SQLite does not wait for: ask first (it is WAL after the first open).
+      if (conn.pragma('journal_mode', { simple: true }) !== 'wal') conn.pragma('journal_mode = WAL');
+      conn.pragma('synchronous = NORMAL');
+      conn.pragma('foreign_keys = ON');
+      conn.exec('CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+    });
   } catch (err) {
     throw new MetadataError(
       'TSB_METADATA_OPEN',
@@ -66,6 +70,26 @@ function cacheStatements(db: Database): void {
     }
     return st;
   }) as Database['prepare'];
+}
+
+/**
+ * Runs `fn` again while SQLite answers SQLITE_BUSY without waiting (lock changes
+ * at open, such as another process's WAL recovery, bypass the busy timeout), for
+ * up to 10 s.
+ */
+function whileBusy(fn: () => void): void {
+  const deadline = Date.now() + 10_000;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      fn();
+      return;
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      if (!code.startsWith('SQLITE_BUSY') || Date.now() > deadline) throw err;
+      Atomics.wait(pause, 0, 0, 10);
+    }
+  }
 }
 
 let addonPath: string | undefined;

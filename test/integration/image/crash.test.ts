@@ -107,13 +107,17 @@ describe('crash safety of load', () => {
 
   it('two loads of the same archive at once both succeed', async () => {
     const run = () =>
-      new Promise<number>((resolve) => {
+      new Promise<string>((resolve) => {
         const child = spawn(process.execPath, [CLI, '--root', t.root, 'load', '-q', '-i', archive], {
-          stdio: 'ignore',
+          stdio: ['ignore', 'ignore', 'pipe'],
         });
-        child.on('exit', (code) => resolve(code ?? -1));
+        let stderr = '';
+        child.stderr?.on('data', (d: Buffer) => {
+          stderr += d.toString();
+        });
+        child.on('exit', (code) => resolve(`${code ?? -1}${stderr ? ` ${stderr}` : ''}`));
       });
-    expect(await Promise.all([run(), run()])).toEqual([0, 0]);
+    expect(await Promise.all([run(), run()])).toEqual(['0', '0']);
     expect(tsb(t.root, ['images', '--format', 'json']).stdout.trim().split('\n').length).toBe(2);
     expect(storeCounts(t.root).tmp).toBe(0);
   });
