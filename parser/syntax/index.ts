@@ -1,5 +1,4 @@
 export { continuationIndex, isFieldSpace, isSpace, skipSpace, trimEnd } from './chars.js';
-export { type DockerfileTokens, type InstructionTokens, readDockerfile } from './grammar.js';
 export {
   chompHeredoc,
   findHeredocMarkers,

@@ -42,13 +42,14 @@ export interface ToAstResult {
   diagnostics: Diagnostic[];
   /** Instruction lines seen, well-formed or not. */
   seen: number;
-  /** The first token the grammar does not allow where it stands (see `readDockerfile`); reading stops there. */
+  /** The first token the grammar does not allow where it stands; reading stops there. */
   unexpected: IToken | undefined;
 }
 
 /**
- * The tokens → AST step: reads the lexer's tokens with the grammar of
- * `readDockerfile` (without making its lists), joins each instruction's text
+ * The tokens → AST step: reads the lexer's tokens with the Dockerfile grammar
+ * (comments and blank lines, then instructions: text segments, continuations,
+ * a line end, heredoc bodies), joins each instruction's text
  * segments into its logical line, attaches comments above it and its heredoc
  * bodies, reports blank continuation lines, and hands the line to the
  * instruction builders. A faulty instruction becomes an error diagnostic and

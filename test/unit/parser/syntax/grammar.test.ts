@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildLexer, readDockerfile } from '../../../../parser/syntax/index.js';
+import { parseDockerfile } from '../../../../parser/parse-dockerfile.js';
+import { buildLexer } from '../../../../parser/syntax/index.js';
 
 describe('grammar and lexers', () => {
   it("the lexers of both escape characters pass Chevrotain's definition checks", () => {
@@ -10,13 +11,11 @@ describe('grammar and lexers', () => {
   });
 
   it('the grammar groups the tokens into comments and instructions', () => {
-    const { tokens } = buildLexer('\\').tokenize('# a\nFROM x\n\\\n RUN <<A b \\\n c\nbody\nA\n');
-    const file = readDockerfile(tokens, '\\');
-    expect(file.unexpected).toBeUndefined();
-    expect(file.comments.map((t) => t.image)).toEqual(['# a']);
-    expect(file.instructions.map((i) => i.segments.map((t) => t.image).join(''))).toEqual(['FROM x', ' RUN <<A b  c']);
-    expect(file.instructions.map((i) => i.continuations?.length)).toEqual([undefined, 2]);
-    expect(file.instructions[1]?.heredocBody?.image).toBe('body\nA\n');
+    const { ast, diagnostics } = parseDockerfile('# a\nFROM x\n\\\n RUN <<A b \\\n c\nbody\nA\n');
+    expect(diagnostics).toEqual([]);
+    expect(ast.instructions.map((i) => i.kind)).toEqual(['from', 'run']);
+    expect(ast.instructions[1]?.original).toBe(' RUN <<A b  c');
+    expect(ast.instructions[1]?.kind === 'run' && ast.instructions[1].heredocs[0]?.content).toBe('body\n');
   });
 
   it('lexes instruction text, continuations and line ends without errors', () => {
