@@ -111,7 +111,7 @@ export async function build(options: BuildOptions, onEvent?: BuildEventListener)
     const { writeOutput } = options.outputs?.length ? await import('./outputs.js') : { writeOutput: undefined };
     for (const output of options.outputs ?? []) {
       emit({ type: 'export', phase: 'output', detail: `${output.type} ${output.dest}`, time: Date.now() });
-      await writeOutput?.(store, record, output, { stdout: options.outputStream, signal: options.signal, tmp, mnt });
+      await writeOutput?.(store, record, output, { stdout: options.outputStream, signal: options.signal, mnt });
     }
     for (const n of names) emit({ type: 'export', phase: 'naming', detail: n, time: Date.now() });
     const result: BuildResult = {

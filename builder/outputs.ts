@@ -20,7 +20,7 @@ export async function writeOutput(
   store: ImageStore,
   image: ImageRecord,
   output: BuildOutput,
-  o: { stdout?: Writable; signal?: AbortSignal; tmp: string; mnt: string },
+  o: { stdout?: Writable; signal?: AbortSignal; mnt: string },
 ): Promise<void> {
   if (output.type === 'local') return writeLocal(store, image, resolve(output.dest), o);
   const write = async (out: Writable) => {

@@ -222,7 +222,7 @@ export class Solver {
     }
   }
 
-  private async inputs(stage: Stage, step: RunStep | CopyStep | WorkdirStep): Promise<CacheInputs> {
+  private async inputs(step: RunStep | CopyStep | WorkdirStep): Promise<CacheInputs> {
     if (step.op === 'run') return runInputs(step, async (i) => (await this.stage(i)).key);
     if (step.op === 'workdir') return workdirInputs(step);
     return copyInputs(step, {
@@ -232,7 +232,6 @@ export class Solver {
       image: (normalized) => this.env.baseImages.get(normalized)?.record,
       tmp: this.env.tmp,
       signal: this.env.options.signal,
-      platform: stage.platform,
     });
   }
 
@@ -244,7 +243,7 @@ export class Solver {
   ): Promise<StepOutcome> {
     const env = this.env;
     {
-      const inputs = await this.inputs(stage, step);
+      const inputs = await this.inputs(step);
       const key = cacheKey(state.key, inputs);
       const useCache = !env.options.noCache && !this.noCacheStage(stage);
       const started = Date.now();
@@ -369,7 +368,7 @@ export class Solver {
       } else {
         await this.withMounted(rootMounts, step.op, async (dir) => {
           if (step.op === 'workdir') await performWorkdir(dir, step);
-          else await performCopy(dir, step, inputs, { tmp: env.tmp, signal, view: (s, fn) => this.view(s, fn) });
+          else await performCopy(dir, step, inputs, { signal, view: (s, fn) => this.view(s, fn) });
         });
       }
       signal?.throwIfAborted();

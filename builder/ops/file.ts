@@ -1,7 +1,6 @@
-import { chownSync, lstatSync, mkdirSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { ImageRecord } from '../../image/index.js';
-import type { CopyStep, GraphPlatform as Platform, WorkdirStep } from '../../parser/index.js';
+import type { CopyStep, WorkdirStep } from '../../parser/index.js';
 import { readRootfsFile, resolveUser } from '../../runtime-native/index.js';
 import type { CacheInputs } from '../cache.js';
 import {
@@ -13,7 +12,7 @@ import {
 } from '../context/index.js';
 import { BuildError } from '../errors.js';
 import type { CopyItem } from './copy-into.js';
-import { resolveInRoot } from './resolve-in-root.js';
+import { mkdirAllInRoot } from './resolve-in-root.js';
 
 export interface CopyInputEnv {
   context: Context;
@@ -23,7 +22,6 @@ export interface CopyInputEnv {
   image(normalized: string): ImageRecord | undefined;
   tmp: string;
   signal?: AbortSignal;
-  platform: Platform;
 }
 
 /** A view of another stage or image mounted for the duration of `fn`. */
@@ -121,7 +119,7 @@ export async function performCopy(
   root: string,
   step: CopyStep,
   inputs: CacheInputs,
-  env: { tmp: string; signal?: AbortSignal; view: ViewFn },
+  env: { signal?: AbortSignal; view: ViewFn },
 ): Promise<void> {
   const plan = plans.get(inputs) ?? { selected: new Map(), fetched: new Map() };
   const run = async (fromDir: string | undefined) => {
@@ -171,34 +169,13 @@ export function workdirInputs(step: WorkdirStep): CacheInputs {
 
 /**
  * WORKDIR's mkdir: the missing directories of the path, mode 0755, owned by the
- * stage's USER (resolved in the image's /etc/passwd and /etc/group), as BuildKit.
+ * stage's USER (resolved in the image's /etc/passwd and /etc/group), as BuildKit;
+ * symlinks on the way are followed inside the root.
  */
 export async function performWorkdir(root: string, step: WorkdirStep): Promise<void> {
   const user = resolveUser(step.user === '' ? undefined : step.user, {
     passwd: readRootfsFile(root, '/etc/passwd'),
     group: readRootfsFile(root, '/etc/group'),
   });
-  const parts = step.path.split('/').filter((p) => p !== '' && p !== '.');
-  let current = '/';
-  for (const part of parts) {
-    current = posix.join(current, part);
-    const host = resolveInRoot(root, current);
-    let exists = false;
-    try {
-      const st = lstatSync(host);
-      if (!st.isDirectory()) {
-        throw new BuildError('TSB_BUILD_WORKDIR', `cannot create WORKDIR ${step.path}: ${current} is not a directory`, {
-          ranges: [step.range],
-        });
-      }
-      exists = true;
-    } catch (err) {
-      if (err instanceof BuildError) throw err;
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    if (!exists) {
-      mkdirSync(host, { mode: 0o755 });
-      chownSync(host, user.uid, user.gid);
-    }
-  }
+  mkdirAllInRoot(root, step.path, { uid: user.uid, gid: user.gid });
 }

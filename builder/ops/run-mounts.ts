@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Lease } from '../../image/index.js';
 import type { RunStep, StepMount } from '../../parser/index.js';
 import type { Snapshotter } from '../../snapshotter/index.js';
@@ -114,17 +114,14 @@ async function addMount(
     case 'cache': {
       const id = createHash('sha256').update(m.id).digest('hex').slice(0, 32);
       const dir = join(env.root, 'cache', 'mounts', id);
+      mkdirSync(dirname(dir), { recursive: true });
       try {
-        mkdirSync(dir, { recursive: false, mode: m.mode });
+        // Mode and owner are set once, when the cache is made; its content persists across builds.
+        mkdirSync(dir, { mode: m.mode });
         chmodSync(dir, m.mode);
         chownSync(dir, m.uid, m.gid);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-          mkdirSync(join(env.root, 'cache', 'mounts'), { recursive: true });
-          mkdirSync(dir, { mode: m.mode });
-          chmodSync(dir, m.mode);
-          chownSync(dir, m.uid, m.gid);
-        } else if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
       specs.push({ type: 'bind', source: dir, destination: m.target, readonly: m.readonly });
       return;

@@ -1017,33 +1017,14 @@ class GraphBuilder {
     }
     const history = { createdBy: st.runArgs.historyText(args), emptyLayer: false };
     // `shell` only for the shell form, in its place among the fields (the graph's JSON keeps this order)
-    if (shell === undefined) {
-      return headed(base, {
-        op: 'run',
-        range: base.range,
-        name: base.name,
-        form: inst.command.form,
-        args,
-        env: st.env.toList(),
-        proxyEnv: this.proxyEnv,
-        argNames: st.runArgs.names(),
-        user: st.config.User ?? '',
-        workdir: st.workdir,
-        mounts,
-        network: inst.network ?? 'default',
-        security: inst.security ?? 'sandbox',
-        heredocs: inst.heredocs,
-        files,
-        history,
-      });
-    }
     return headed(base, {
       op: 'run',
       range: base.range,
       name: base.name,
       form: inst.command.form,
       args,
-      shell: [...shell],
+      // Only the shell form has a SHELL (the key stays at this place in the graph's JSON).
+      ...(shell === undefined ? {} : { shell: [...shell] }),
       env: st.env.toList(),
       proxyEnv: this.proxyEnv,
       argNames: st.runArgs.names(),
