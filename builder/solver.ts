@@ -223,7 +223,13 @@ export class Solver {
   }
 
   private async inputs(step: RunStep | CopyStep | WorkdirStep): Promise<CacheInputs> {
-    if (step.op === 'run') return runInputs(step, async (i) => (await this.stage(i)).key);
+    if (step.op === 'run') {
+      return runInputs(step, {
+        stageKey: async (i) => (await this.stage(i)).key,
+        context: this.env.context,
+        statCache: this.env.statCache,
+      });
+    }
     if (step.op === 'workdir') return workdirInputs(step);
     return copyInputs(step, {
       context: this.env.context,
@@ -312,10 +318,12 @@ export class Solver {
       sn: env.sn,
       lease: env.lease,
       root: env.store.root,
+      db: env.store.db,
       tmp: env.tmp,
       mnt: env.mnt,
-      context: env.context.dir,
+      context: env.context,
       secrets: env.options.secrets ?? [],
+      signal: env.options.signal,
       stage: (i: number) => this.stage(i),
       image: async (normalized: string) => {
         const image = env.baseImages.get(normalized) as BaseImage;
@@ -349,7 +357,7 @@ export class Solver {
     let committed = false;
     try {
       if (step.op === 'run') {
-        const mounts = await resolveRunMounts(step, this.mountEnv());
+        const mounts = await resolveRunMounts(step, this.mountEnv(), inputs);
         try {
           // The sandbox is loaded only when a step runs: a cached build never needs it.
           const { execRun, sharedRuntime } = await import('./ops/exec.js');

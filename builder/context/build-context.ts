@@ -43,6 +43,8 @@ export interface SelectOptions {
   followSymlinks?: boolean;
   /** A wildcard that matches nothing selects nothing (BuildKit's behaviour). Default true. */
   allowEmptyWildcard?: boolean;
+  /** Take each source as a plain path, `*`, `?` and `[` included (a RUN bind mount's source). Default false. */
+  literal?: boolean;
 }
 
 export interface BuildContextOptions {
@@ -90,7 +92,7 @@ export class BuildContext {
     const follow = options.followSymlinks ?? true;
     const rel = contextRelative(source);
     const parts = rel === '.' ? [] : rel.split('/');
-    const firstWild = parts.findIndex(hasWildcards);
+    const firstWild = options.literal ? -1 : parts.findIndex(hasWildcards);
     if (firstWild < 0) {
       const one = await this.matchPath(source, rel, follow, exclude);
       if (!one) throw new SourceNotFoundError(source, rel);

@@ -1,16 +1,21 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Lease } from '../../image/index.js';
+import type { Database } from '../../metadata/index.js';
 import type { RunStep, StepMount } from '../../parser/index.js';
 import type { Snapshotter } from '../../snapshotter/index.js';
 import { mountAll, unmountAll } from '../../snapshotter/index.js';
 import type { CacheInputs } from '../cache.js';
+import type { BuildContext, SelectedSource, StatCache } from '../context/index.js';
 import { BuildError } from '../errors.js';
 import type { FsState } from '../state.js';
 import type { BuildSecret } from '../types.js';
+import { acquireCacheMount, type CacheMountLease, cacheDirName } from './cache-mount.js';
+import { bindSourceDigest, type Cleanup, mountContextSource, selectBindSource } from './context-mount.js';
 import type { ExtraMount } from './exec.js';
+import { resolveInRoot } from './resolve-in-root.js';
 
 /** What RUN --mount needs from the build. */
 export interface MountEnv {
@@ -18,11 +23,14 @@ export interface MountEnv {
   lease: Lease;
   /** The store root (cache mounts live in `cache/mounts/`). */
   root: string;
+  /** The store's database (who holds which cache mount). */
+  db: Database;
   tmp: string;
   /** Where mount points go. */
   mnt: string;
-  context: string;
+  context: BuildContext;
   secrets: readonly BuildSecret[];
+  signal?: AbortSignal;
   stage(index: number): Promise<FsState>;
   /** Unpacks an image and returns its top snapshot. */
   image(normalized: string): Promise<string | undefined>;
@@ -35,24 +43,43 @@ export interface ResolvedMounts {
   release(): Promise<void>;
 }
 
+export interface RunInputEnv {
+  /** The cache key of a stage's result (a bind mount `from` a stage). */
+  stageKey(index: number): Promise<string>;
+  context: BuildContext;
+  statCache: StatCache;
+}
+
+/** Context bind mounts selected by `runInputs`, by mount position, kept for `resolveRunMounts`. */
+const plans = new WeakMap<CacheInputs, Map<number, SelectedSource>>();
+
 /**
  * The cache inputs of a RUN: its argv, env (without the proxy variables), user,
  * working directory, network and security mode, inline files, and its mounts
- * (a mount from another stage counts by that stage's key; cache, tmpfs and secret
- * mounts by their settings, never by their content, as BuildKit does).
+ * (a mount from another stage counts by that stage's key; a bind mount of the
+ * context by the content digest of its source, as COPY's, so that only a change
+ * inside it runs the step again; cache, tmpfs and secret mounts by their
+ * settings, never by their content, as BuildKit does).
  */
-export async function runInputs(step: RunStep, stageKey: (index: number) => Promise<string>): Promise<CacheInputs> {
+export async function runInputs(step: RunStep, env: RunInputEnv): Promise<CacheInputs> {
   const mounts: unknown[] = [];
-  for (const m of step.mounts) {
+  const content: Record<string, string> = {};
+  const selected = new Map<number, SelectedSource>();
+  for (const [i, m] of step.mounts.entries()) {
     const from =
       'from' in m && m.from
         ? m.from.type === 'stage'
-          ? { stage: await stageKey(m.from.stage) }
+          ? { stage: await env.stageKey(m.from.stage) }
           : { image: m.from.normalized }
         : undefined;
     mounts.push({ ...m, ...(from ? { from } : {}) });
+    if (m.type === 'bind' && m.from === undefined) {
+      const source = await selectBindSource(env.context, m.source);
+      selected.set(i, source);
+      content[`mount:${i}:${m.source}`] = await bindSourceDigest(source, env.statCache);
+    }
   }
-  return {
+  const inputs: CacheInputs = {
     op: {
       op: 'run',
       args: step.args,
@@ -64,31 +91,41 @@ export async function runInputs(step: RunStep, stageKey: (index: number) => Prom
       files: step.files,
       mounts,
     },
+    ...(selected.size > 0 ? { content } : {}),
   };
+  plans.set(inputs, selected);
+  return inputs;
 }
 
 /**
  * Turns a RUN's `--mount`s and inline files into bind and tmpfs mounts of the
- * sandbox: cache directories under the store, read-only views of stages and
- * images (a writable bind gets a throwaway layer), the context (read-only, or
- * with a throwaway layer), secrets as files. `release` undoes everything.
+ * sandbox: cache directories under the store (taken as their `sharing` says),
+ * read-only views of stages and images (a writable bind gets a throwaway
+ * layer), the filtered context (read-only, or with a throwaway layer), secrets
+ * as files. `inputs` are the step's from `runInputs` (its context selections
+ * are reused). `release` undoes everything, and must be called whatever happens.
  */
-export async function resolveRunMounts(step: RunStep, env: MountEnv): Promise<ResolvedMounts> {
+export async function resolveRunMounts(step: RunStep, env: MountEnv, inputs?: CacheInputs): Promise<ResolvedMounts> {
   const specs: ExtraMount[] = [];
   const extraEnv: string[] = [];
-  const cleanups: (() => Promise<void>)[] = [];
+  const cleanups: Cleanup[] = [];
   const release = async () => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
     cleanups.length = 0;
   };
   try {
+    const caches = await acquireCaches(step, env, cleanups);
+    const selected = (inputs && plans.get(inputs)) ?? new Map<number, SelectedSource>();
     for (const f of step.files) {
       const path = join(env.tmp, `file-${randomBytes(6).toString('hex')}`);
       writeFileSync(path, f.content, { mode: f.mode });
       chmodSync(path, f.mode);
       specs.push({ type: 'bind', source: path, destination: f.path, readonly: true });
     }
-    for (const m of step.mounts) await addMount(m, env, specs, extraEnv, cleanups);
+    for (const [i, m] of step.mounts.entries()) {
+      env.signal?.throwIfAborted();
+      await addMount(m, env, { specs, extraEnv, cleanups, caches, selected: selected.get(i) });
+    }
   } catch (err) {
     await release();
     throw err;
@@ -96,13 +133,43 @@ export async function resolveRunMounts(step: RunStep, env: MountEnv): Promise<Re
   return { specs, env: extraEnv, release };
 }
 
-async function addMount(
-  m: StepMount,
-  env: MountEnv,
-  specs: ExtraMount[],
-  extraEnv: string[],
-  cleanups: (() => Promise<void>)[],
-): Promise<void> {
+/**
+ * Takes the step's cache directories, in one order (by directory name) so
+ * that two steps that lock the same caches cannot wait for each other; a
+ * cache mounted twice by one step is taken once.
+ */
+async function acquireCaches(step: RunStep, env: MountEnv, cleanups: Cleanup[]): Promise<Map<string, CacheMountLease>> {
+  const held = new Map<string, CacheMountLease>();
+  const wanted = step.mounts
+    .filter((m): m is Extract<StepMount, { type: 'cache' }> => m.type === 'cache')
+    .map((m) => ({ m, name: cacheDirName(m.id) }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const mountsDir = join(env.root, 'cache', 'mounts');
+  for (const { m } of wanted) {
+    if (held.has(m.id)) continue;
+    const lease = await acquireCacheMount(
+      env.db,
+      mountsDir,
+      { id: m.id, sharing: m.sharing, mode: m.mode, uid: m.uid, gid: m.gid },
+      { signal: env.signal },
+    );
+    cleanups.push(async () => lease.release());
+    held.set(m.id, lease);
+  }
+  return held;
+}
+
+interface MountSink {
+  specs: ExtraMount[];
+  extraEnv: string[];
+  cleanups: Cleanup[];
+  caches: Map<string, CacheMountLease>;
+  /** A context bind's selection from `runInputs`. */
+  selected?: SelectedSource;
+}
+
+async function addMount(m: StepMount, env: MountEnv, sink: MountSink): Promise<void> {
+  const { specs, extraEnv, cleanups } = sink;
   switch (m.type) {
     case 'tmpfs':
       specs.push({
@@ -112,23 +179,19 @@ async function addMount(
       });
       return;
     case 'cache': {
-      const id = createHash('sha256').update(m.id).digest('hex').slice(0, 32);
-      const dir = join(env.root, 'cache', 'mounts', id);
-      mkdirSync(dirname(dir), { recursive: true });
-      try {
-        // Mode and owner are set once, when the cache is made; its content persists across builds.
-        mkdirSync(dir, { mode: m.mode });
-        chmodSync(dir, m.mode);
-        chownSync(dir, m.uid, m.gid);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      specs.push({ type: 'bind', source: dir, destination: m.target, readonly: m.readonly });
+      const lease = sink.caches.get(m.id) as CacheMountLease;
+      specs.push({ type: 'bind', source: lease.dir, destination: m.target, readonly: m.readonly });
       return;
     }
     case 'bind': {
-      const dir = await mountSource(m, env, cleanups);
-      specs.push({ type: 'bind', source: join(dir, m.source), destination: m.target, readonly: !m.readwrite });
+      let source: string;
+      if (m.from === undefined) {
+        const selected = sink.selected ?? (await selectBindSource(env.context, m.source));
+        source = await mountContextSource(env.context, selected, m.readwrite, env, cleanups);
+      } else {
+        source = await mountedSource(m, env, cleanups);
+      }
+      specs.push({ type: 'bind', source, destination: m.target, readonly: !m.readwrite });
       return;
     }
     case 'secret': {
@@ -165,43 +228,35 @@ async function addMount(
   }
 }
 
-/** A directory holding the bind's source tree: a mounted stage/image, or the context (with a throwaway layer when writable). */
-async function mountSource(
+/**
+ * The host path of a bind's source in a mounted stage or image (with a
+ * throwaway layer when writable): symlinks on the way resolve inside that
+ * root, never on the host.
+ */
+async function mountedSource(
   m: Extract<StepMount, { type: 'bind' }>,
   env: MountEnv,
-  cleanups: (() => Promise<void>)[],
+  cleanups: Cleanup[],
 ): Promise<string> {
-  let lower: string | undefined;
-  let snapshot: string | undefined;
-  if (m.from === undefined) lower = env.context;
-  else if (m.from.type === 'stage') snapshot = (await env.stage(m.from.stage)).snapshot;
-  else snapshot = await env.image(m.from.normalized);
+  const from = m.from as NonNullable<typeof m.from>;
+  const snapshot = from.type === 'stage' ? (await env.stage(from.stage)).snapshot : await env.image(from.normalized);
   const dir = join(env.mnt, `mount-${randomBytes(6).toString('hex')}`);
   await mkdir(dir, { recursive: true });
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  if (lower !== undefined) {
-    if (!m.readwrite) return lower;
-    const upper = join(env.tmp, `upper-${randomBytes(6).toString('hex')}`);
-    const work = `${upper}-work`;
-    await mkdir(upper, { recursive: true });
-    await mkdir(work, { recursive: true });
-    cleanups.push(async () => {
-      await rm(upper, { recursive: true, force: true });
-      await rm(work, { recursive: true, force: true });
-    });
-    await mountAll(
-      [{ type: 'overlay', source: 'overlay', options: [`lowerdir=${lower}`, `upperdir=${upper}`, `workdir=${work}`] }],
-      dir,
-    );
+  if (snapshot !== undefined) {
+    const key = env.label();
+    env.lease.add('snapshot', key);
+    const mounts = m.readwrite ? await env.sn.prepare(key, snapshot) : await env.sn.view(key, snapshot);
+    cleanups.push(() => env.sn.remove(key));
+    await mountAll(mounts, dir);
     cleanups.push(() => unmountAll(dir));
-    return dir;
   }
-  if (snapshot === undefined) return dir;
-  const key = env.label();
-  env.lease.add('snapshot', key);
-  const mounts = m.readwrite ? await env.sn.prepare(key, snapshot) : await env.sn.view(key, snapshot);
-  cleanups.push(() => env.sn.remove(key));
-  await mountAll(mounts, dir);
-  cleanups.push(() => unmountAll(dir));
-  return dir;
+  const source = resolveInRoot(dir, m.source);
+  if (!existsSync(source)) {
+    throw new BuildError(
+      'TSB_BUILD_MOUNT_SOURCE',
+      `failed to compute cache key: ${JSON.stringify(m.source)} not found in ${from.type === 'stage' ? `stage ${from.stage}` : from.normalized}`,
+    );
+  }
+  return source;
 }
