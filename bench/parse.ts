@@ -16,8 +16,8 @@ import { parseDockerfile } from '../parser/parse-dockerfile.js';
 
 const count = Number(process.argv[2] ?? 5000);
 const runs = Number(process.argv[3] ?? 20);
-/** The installed bin (the esbuild bundle), else the tsc output. */
-const CLI = [join(process.cwd(), 'dist/bin/main.js'), join(process.cwd(), 'dist/cli/main.js')].find((f) =>
+/** The bundled CLI (what bin/tsbuild starts), else the tsc output. */
+const CLI = [join(process.cwd(), 'dist/bin/main.cjs'), join(process.cwd(), 'dist/cli/main.js')].find((f) =>
   existsSync(f),
 )!;
 

@@ -14,7 +14,7 @@ FIXTURE=${TSBUILD_FIXTURES:-/var/tmp/tsbuild-fixtures}/busybox
 DOCKER_IMAGE=${DOCKER_IMAGE:-tsbuild-busybox:latest}
 for tool in hyperfine crun jq awk; do command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install $tool)" >&2; exit 1; }; done
 [ -d "$FIXTURE/rootfs" ] || { echo "bench: no fixture at $FIXTURE: bash fixtures/make-busybox.sh --docker" >&2; exit 1; }
-[ -f dist/cli/main.js ] || { echo "bench: run npm run build first" >&2; exit 1; }
+[ -f dist/bin/main.cjs ] || { echo "bench: run npm run build first" >&2; exit 1; }
 
 WORK=$(mktemp -d /var/tmp/tsbuild-bench-runtime.XXXXXX)
 trap 'crun delete -f tsbuild-bench >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
@@ -62,22 +62,22 @@ echo
 echo "NativeRuntime / crun (median): $(awk "BEGIN { printf \"%.2f\", $native_med / $crun_med }") (target <= 1.5)"
 echo
 
-# 2. The whole CLI against docker. Node 20 parses the whole CA bundle at start-up when NODE_EXTRA_CA_CERTS is
-#    set (this sandbox sets it: ~45 ms of every `node` start), so the CLI rows are also run with it unset.
+# 2. The whole CLI against docker, as installed: package.json's bin, bin/tsbuild (a sh launcher that starts Node on
+#    the bundle, dist/bin/main.cjs). Node 20 parses the whole CA bundle at start-up when NODE_EXTRA_CA_CERTS is set
+#    (this sandbox sets it: ~45 ms of every `node` start); the launcher hands it to tsbuild's HTTPS client instead, so
+#    the rows of `node` itself are also shown with it unset, for scale.
 ROOT="$WORK/store"
-# The CLI as installed (package.json's bin: the esbuild bundle, dist/bin/main.js), and tsc's unbundled dist/cli/main.js.
-BIN=dist/bin/main.js
-[ -f "$BIN" ] || BIN=dist/cli/main.js
-node "$BIN" --root "$ROOT" import "$FIXTURE/rootfs.tar" tsbuild-bench:latest >/dev/null
-node "$BIN" --root "$ROOT" run --rm tsbuild-bench:latest true # unpacks the layer once
+BIN=bin/tsbuild
+$BIN --root "$ROOT" import "$FIXTURE/rootfs.tar" tsbench:latest >/dev/null
+$BIN --root "$ROOT" run --rm tsbench:latest true # unpacks the layer once, writes the code cache
 NOCA="env -u NODE_EXTRA_CA_CERTS"
 hyperfine -N --warmup 3 --runs "$CLI_RUNS" \
-  "node $BIN --root $ROOT run --rm tsbuild-bench:latest true" \
-  "node dist/cli/main.js --root $ROOT run --rm tsbuild-bench:latest true" \
-  "node $BIN run --rm $WORK/rootfs true" \
+  "$BIN --root $ROOT run --rm tsbench:latest true" \
+  "node dist/cli/main.js --root $ROOT run --rm tsbench:latest true" \
+  "$BIN run --rm $WORK/rootfs true" \
   "node -e 0" \
   "/usr/bin/docker run --rm --network none $DOCKER_IMAGE true" \
-  "$NOCA node $BIN --root $ROOT run --rm tsbuild-bench:latest true" \
+  "node dist/bin/main.cjs --root $ROOT run --rm tsbench:latest true" \
   "$NOCA node -e 0" \
   --export-json "$WORK/cli.json" >/dev/null 2>&1
 row() { jq -r ".results[$1] | \"\(.min * 1000 | round) \(.median * 1000 | round)\"" "$WORK/cli.json"; }
@@ -95,18 +95,18 @@ echo "| \`tsbuild run --rm IMAGE true\` (dist/cli/main.js, not bundled) | $CLI_R
 echo "| \`tsbuild run --rm ROOTFS-DIR true\` | $CLI_RUNS | $dir_min | $dir_med |"
 echo "| \`node -e 0\` (Node's own start, for scale) | $CLI_RUNS | $node_min | $node_med |"
 echo "| \`docker run --rm --network none IMAGE true\` | $CLI_RUNS | $dock_min | $dock_med |"
-echo "| \`tsbuild run --rm IMAGE true\`, NODE_EXTRA_CA_CERTS unset | $CLI_RUNS | $nimg_min | $nimg_med |"
+echo "| \`node dist/bin/main.cjs run --rm IMAGE true\` (no launcher: Node parses NODE_EXTRA_CA_CERTS) | $CLI_RUNS | $nimg_min | $nimg_med |"
 echo "| \`node -e 0\`, NODE_EXTRA_CA_CERTS unset | $CLI_RUNS | $nnode_min | $nnode_med |"
 echo
 ratio() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
 echo "tsbuild run IMAGE / docker run (median): $(ratio "$img_med" "$dock_med") (target <= 0.33)"
-echo "tsbuild run IMAGE / docker run (median), NODE_EXTRA_CA_CERTS unset: $(ratio "$nimg_med" "$dock_med")"
-echo "tsbuild run IMAGE beyond node -e 0 / docker run (median): $(ratio "$((img_med - node_med))" "$dock_med")"
+echo "node dist/bin/main.cjs run IMAGE (no launcher) / docker run (median): $(ratio "$nimg_med" "$dock_med")"
+echo "tsbuild run IMAGE beyond node -e 0 (NODE_EXTRA_CA_CERTS unset) / docker run (median): $(ratio "$((img_med - nnode_med))" "$dock_med")"
 echo
 
 # 3. Where the time of `tsbuild run --rm IMAGE true` goes: the CLI's TSBUILD_TRACE_RUN marks, per phase.
 for _ in $(seq 1 "$CLI_RUNS"); do
-  TSBUILD_TRACE_RUN=1 node "$BIN" --root "$ROOT" run --rm tsbuild-bench:latest true 2>&1 >/dev/null | grep '^tsbuild-trace '
+  TSBUILD_TRACE_RUN=1 "$BIN" --root "$ROOT" run --rm tsbench:latest true 2>&1 >/dev/null | grep '^tsbuild-trace '
   echo "tsbuild-trace end"
 done | node -e '
   const names = { cli: "node start, CLI modules, argument parsing", modules: "store + snapshotter + runtime modules",

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { type AnyCommand, commands } from './commands/index.js';
 import { getErrorExitCode } from './exit-code.js';
 import type { GlobalOptions } from './global-options.js';

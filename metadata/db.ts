@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type BetterSqlite3 from 'better-sqlite3';
+import BetterSqlite3 from 'better-sqlite3';
 import { TsbuildError } from '../errors.js';
 
 export type Database = BetterSqlite3.Database;
@@ -19,17 +19,14 @@ const open = new Map<string, Database>();
 /**
  * Opens (once per process and path) the store's SQLite database: WAL, a busy
  * timeout so that several processes can share it, and foreign keys on.
- * better-sqlite3 is loaded lazily so that commands which need no store start fast.
  */
 export function openDatabase(path: string): Database {
   const cached = open.get(path);
   if (cached?.open) return cached;
   mkdirSync(dirname(path), { recursive: true });
-  const require = createRequire(import.meta.url);
-  const Sqlite = require('better-sqlite3') as typeof BetterSqlite3;
   let db: Database;
   try {
-    db = new Sqlite(path, { timeout: 30_000, ...nativeBinding(require) });
+    db = new BetterSqlite3(path, { timeout: 30_000, ...nativeBinding() });
     const conn = db;
     whileBusy(() => {
       // Switching to WAL takes a lock that SQLite does not wait for: ask first (it is WAL after the first open).
@@ -99,8 +96,14 @@ let addonPath: string | undefined;
  * dozen paths and reads a stack trace (~4 ms of every command that opens the
  * store): name the addon directly where npm builds it, else let it search.
  */
-function nativeBinding(require: NodeJS.Require): { nativeBinding?: string } {
-  addonPath ??= join(dirname(require.resolve('better-sqlite3')), '..', 'build', 'Release', 'better_sqlite3.node');
+function nativeBinding(): { nativeBinding?: string } {
+  addonPath ??= join(
+    dirname(createRequire(import.meta.url).resolve('better-sqlite3')),
+    '..',
+    'build',
+    'Release',
+    'better_sqlite3.node',
+  );
   return existsSync(addonPath) ? { nativeBinding: addonPath } : {};
 }
 

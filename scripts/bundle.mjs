@@ -1,39 +1,82 @@
-// Bundles the CLI into dist/bin/ (one ES module per lazily loaded command, shared
-// chunks): loading ~200 small modules costs more than compiling one bundle.
+// Bundles the CLI into dist/bin/: cli.cjs (every module and dependency in one
+// CommonJS script, lazily initialised modules for lazy imports) and main.cjs (the
+// entry point, cli/loader.cts: runs cli.cjs from a V8 code cache). Loading ~200
+// ES modules, or a dozen chunks through Node's ESM loader, costs more than
+// compiling one script, and a code cache takes most of the compile away.
 // dist/bin/ sits at the same depth as dist/<module>/, so the native addons' paths
-// (relative to import.meta.url) resolve the same from the bundle.
+// (relative to the bundle) resolve the same from it.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
 // The build ID: a digest of the compiled sources, so that caches keyed by it (the
-// builder's graph cache) are never read by another version of tsbuild.
+// builder's graph cache, the code caches) are never read by another version of tsbuild.
 const hash = createHash('sha256');
 const walk = (dir) => {
   for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const p = join(dir, e.name);
     if (e.isDirectory()) {
       if (p !== join('dist', 'bin')) walk(p);
-    } else if (e.name.endsWith('.js')) hash.update(p).update(readFileSync(p));
+    } else if (e.name.endsWith('.js') || e.name.endsWith('.cjs')) hash.update(p).update(readFileSync(p));
   }
 };
 walk('dist');
+const buildId = hash.digest('hex').slice(0, 16);
+const { commands } = await import('../dist/cli/commands/index.js');
+
+// parser/syntax/chevrotain.js picks Chevrotain's single-file build with a top-level
+// await (for the unbundled dist/); the bundle names that file statically.
+const chevrotain = join(dirname(createRequire(import.meta.url).resolve('chevrotain')), '..', 'chevrotain.min.mjs');
+const staticChevrotain = {
+  name: 'static-chevrotain',
+  setup(b) {
+    b.onLoad({ filter: /[/\\]parser[/\\]syntax[/\\]chevrotain\.js$/ }, () => ({
+      contents: `export { createToken, Lexer } from ${JSON.stringify(chevrotain)};`,
+      loader: 'js',
+    }));
+  },
+};
 
 await build({
-  entryPoints: { main: 'dist/cli/main.js' },
+  entryPoints: { cli: 'dist/cli/main.js' },
+  outExtension: { '.js': '.cjs' },
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   outdir: 'dist/bin',
-  chunkNames: '[name]-[hash]',
-  // Native addons and packages loaded by path stay in node_modules.
-  external: ['better-sqlite3', 'chevrotain', 'ora'],
-  banner: {
-    js: "import { createRequire as __tsbuildRequire } from 'node:module'; const require = __tsbuildRequire(import.meta.url);",
+  // better-sqlite3 is given its addon's path (metadata/db.ts); `bindings` is its fallback search.
+  external: ['bindings'],
+  plugins: [staticChevrotain],
+  // Plain ASCII (the loader reads it as latin1, Node's fastest decode) without comments or indentation.
+  charset: 'ascii',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  banner: { js: "var __tsbuildUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__tsbuildUrl', __TSBUILD_BUILD_ID__: JSON.stringify(buildId) },
+  logLevel: 'warning',
+});
+
+// The loader compiles the bundle as a script with no dynamic import() support: every
+// module must be bundled (Node's builtins as static imports).
+if (/\bimport\(/.test(readFileSync('dist/bin/cli.cjs', 'latin1'))) {
+  throw new Error('dist/bin/cli.cjs has a dynamic import() left: import Node builtins statically');
+}
+
+await build({
+  entryPoints: { main: 'dist/cli/loader.cjs' },
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  outdir: 'dist/bin',
+  banner: { js: '#!/usr/bin/env node' },
+  define: {
+    __TSBUILD_BUILD_ID__: JSON.stringify(buildId),
+    __TSBUILD_COMMANDS__: JSON.stringify(commands.map((c) => c.name)),
   },
-  define: { __TSBUILD_BUILD_ID__: JSON.stringify(hash.digest('hex').slice(0, 16)) },
   logLevel: 'warning',
 });

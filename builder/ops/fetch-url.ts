@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { CopyError } from './errors.js';
+import { HttpStatusError, httpGet } from './http-get.js';
 
 export interface FetchUrlOptions {
   /** A directory for the download (a fresh subdirectory is made in it). */
@@ -74,17 +75,13 @@ export async function fetchUrl(url: string, o: FetchUrlOptions): Promise<Fetched
     throw new CopyError('TSB_COPY_URL', `unsupported URL scheme ${parsed.protocol.slice(0, -1)} in ${url}`);
   }
   const want = o.checksum !== undefined ? parseChecksum(o.checksum) : undefined;
-  let res: Response;
+  let res: IncomingMessage;
   try {
-    res = await fetch(url, { redirect: 'follow', signal: o.signal });
+    res = await httpGet(url, o.signal);
   } catch (err) {
-    const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
-    const why = cause?.code ?? cause?.message ?? (err as Error).message;
+    const why =
+      err instanceof HttpStatusError ? err.message : ((err as NodeJS.ErrnoException).code ?? (err as Error).message);
     throw new CopyError('TSB_COPY_URL', `failed to fetch ${url}: ${why}`, { cause: err });
-  }
-  if (!res.ok) {
-    await res.body?.cancel().catch(() => undefined);
-    throw new CopyError('TSB_COPY_URL', `failed to fetch ${url}: invalid response status ${res.status}`);
   }
   const name = urlFileName(url);
   const tmp = mkdtempSync(join(o.dir, 'url-'));
@@ -99,8 +96,7 @@ export async function fetchUrl(url: string, o: FetchUrlOptions): Promise<Fetched
     },
   });
   try {
-    const body = res.body ? Readable.fromWeb(res.body as unknown as WebReadableStream) : Readable.from([]);
-    await pipeline(body, hashing, createWriteStream(path, { mode: 0o600, flags: 'wx' }), { signal: o.signal });
+    await pipeline(res, hashing, createWriteStream(path, { mode: 0o600, flags: 'wx' }), { signal: o.signal });
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     throw new CopyError('TSB_COPY_URL', `failed to fetch ${url}: ${(err as Error).message}`, { cause: err });
@@ -116,7 +112,7 @@ export async function fetchUrl(url: string, o: FetchUrlOptions): Promise<Fetched
       );
     }
   }
-  const lastModified = res.headers.get('last-modified');
+  const lastModified = res.headers['last-modified'];
   const mtime = lastModified ? new Date(lastModified) : undefined;
   return {
     name,

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import type { GlobalOptions } from '../global-options.js';
 import { imageLib, openStore } from './_image.js';
@@ -31,7 +31,6 @@ export const loadCommand: CommandModule<GlobalOptions, LoadArgs> = {
       });
     }
     if (!fromStdin) {
-      const { statSync } = await import('node:fs');
       try {
         if (statSync(args.input as string).isDirectory()) throw new Error('is a directory');
       } catch (err) {

@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { setErrorExitCode } from '../exit-code.js';
@@ -149,10 +151,8 @@ async function withImage<T>(
   const image = args.image ?? '';
   const looksLikePath = image.startsWith('/') || image.startsWith('.');
   if (looksLikePath) {
-    const { statSync } = await import('node:fs');
     const st = statSync(image, { throwIfNoEntry: false });
     if (st?.isDirectory()) {
-      const { resolve } = await import('node:path');
       return run({ rootfs: resolve(image) });
     }
     throw new UsageError(st ? `${image} is not a directory` : `no such rootfs directory: ${image}`);

@@ -24,7 +24,7 @@ export function parseDuration(text: string): number | undefined {
   if (s === '0') return 0;
   if (s === '') return undefined;
   let total = 0;
-  const re = /^(\d*)(?:\.(\d*))?([a-zµμ]+)/;
+  const re = /^(\d*)(?:\.(\d*))?([a-z\u00b5\u03bc]+)/;
   while (s.length > 0) {
     const m = re.exec(s);
     if (!m || (m[1] === '' && (m[2] ?? '') === '')) return undefined;

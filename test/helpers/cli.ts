@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../../dist/bin/main.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/bin/main.cjs', import.meta.url));
 
 export interface CliResult {
   status: number;
@@ -9,7 +9,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built CLI (`dist/bin/main.js`, the esbuild bundle that package.json's bin names) to completion. */
+/** Runs the built CLI (`dist/bin/main.cjs`: the loader of the CLI bundle, which package.json's bin, bin/tsbuild, starts) to completion. */
 export function tsbuild(
   args: string[],
   options: { cwd?: string; input?: string; env?: Record<string, string>; timeout?: number } = {},

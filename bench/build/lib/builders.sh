@@ -5,10 +5,10 @@
 #
 # Builders: docker-buildkit buildah tsbuild
 #
-# tsbuild is run from this checkout (`node <package.json bin>`, built with `npm run build`) with a
+# tsbuild is run from this checkout (package.json's bin, bin/tsbuild, after `npm run build`) with a
 # store root of its own per case ($TSB_ROOT_BASE/<case>), which bench/build.sh creates (bbase
 # loaded into it) before the case and removes after it. Overrides:
-#   TSBUILD_BIN='node /path/dist/bin/main.js'     the tsbuild command (default: this checkout's bin)
+#   TSBUILD_BIN='/path/bin/tsbuild'               the tsbuild command (default: this checkout's bin)
 #   TSBUILD='... build NOCACHE -t NAME DIR'       the whole build command template; the words NAME,
 #        DIR, NOCACHE and ROOT are replaced by the image name, the context folder, --no-cache (cold
 #        builds only) and the case's store root. Split on whitespace, no quoting.
@@ -16,7 +16,7 @@
 # The CLI entry point is package.json's "bin" (what `npm install -g` would put on the PATH).
 TSB_MAIN=$(cd "$REPO_DIR" 2>/dev/null && realpath -m "$(node -p 'require("./package.json").bin.tsbuild' 2>/dev/null)")
 TSB_MAIN=${TSB_MAIN:-$REPO_DIR/package.json bin.tsbuild}
-TSBUILD_BIN=${TSBUILD_BIN:-node $TSB_MAIN}
+TSBUILD_BIN=${TSBUILD_BIN:-$TSB_MAIN}
 TSB_ROOT_BASE=${TSB_ROOT_BASE:-$BENCH_WORK/tsbuild-root}
 TSBUILD=${TSBUILD:-$TSBUILD_BIN --root ROOT build NOCACHE -t NAME DIR}
 
@@ -129,8 +129,8 @@ builder_check() {
     docker-buildkit) "$DOCKER" info >/dev/null 2>&1 || { echo "docker daemon not reachable via $DOCKER"; return 1; } ;;
     buildah) "$BUILDAH" version >/dev/null 2>&1 || { echo "$BUILDAH not usable"; return 1; } ;;
     tsbuild)
-      if [ "$TSBUILD_BIN" = "node $TSB_MAIN" ] && [ ! -f "$TSB_MAIN" ]; then
-        echo "tsbuild build not available: $TSB_MAIN missing (run npm run build)"; return 1
+      if [ "$TSBUILD_BIN" = "$TSB_MAIN" ] && [ ! -f "$REPO_DIR/dist/bin/main.cjs" ]; then
+        echo "tsbuild build not available: $REPO_DIR/dist/bin/main.cjs missing (run npm run build)"; return 1
       fi
       if ! $TSBUILD_BIN --help 2>/dev/null | grep -qE '^ +tsbuild build( |$)'; then
         echo "tsbuild build not available: '$TSBUILD_BIN --help' lists no build command"; return 1

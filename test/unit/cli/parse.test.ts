@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tsbuild } from '../../helpers/cli.js';
 
-// Runs the built CLI (dist/bin/main.js): `npm run build` first.
+// Runs the built CLI (dist/bin/main.cjs): `npm run build` first.
 describe('tsbuild parse', () => {
   let dir: string;
   beforeEach(() => {
