@@ -192,6 +192,31 @@ describe('RUN --mount=type=bind of the context', () => {
   });
 });
 
+describe('RUN --mount=type=bind from a stage', () => {
+  it('a symlink source resolves inside the stage, never on the host', async () => {
+    const hostOnly = join(dir, 'host-only.txt');
+    writeFileSync(hostOnly, 'host\n');
+    const ctx = context({
+      Dockerfile: [
+        'FROM tsbuild-busybox AS a',
+        'RUN mkdir /data && echo inside > /data/f && ln -s /data /inner',
+        `RUN ln -s ${hostOnly} /outer`,
+        'FROM tsbuild-busybox',
+        'RUN --mount=from=a,source=inner,target=/m cat /m/f',
+      ].join('\n'),
+    });
+    expect((await run({ context: ctx, noCache: true })).logs).toEqual(['inside']);
+    writeFileSync(
+      join(ctx, 'Dockerfile'),
+      `${readFileSync(join(ctx, 'Dockerfile'), 'utf8')}\nRUN --mount=from=a,source=/outer,target=/m cat /m\n`,
+    );
+    await expect(run({ context: ctx })).rejects.toMatchObject({
+      code: 'TSB_BUILD_MOUNT_SOURCE',
+      message: 'failed to compute cache key: "/outer" not found in stage 0',
+    });
+  });
+});
+
 describe('RUN --mount=type=cache sharing', () => {
   function cacheFile(id: string, name: string, instance = 0): string {
     const base = cacheDirName(id);
