@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { TsbuildError } from '../errors.js';
+import { loadAddon } from '../load-addon.js';
 
 export type Database = BetterSqlite3.Database;
 
@@ -26,7 +27,8 @@ export function openDatabase(path: string): Database {
   mkdirSync(dirname(path), { recursive: true });
   let db: Database;
   try {
-    db = new BetterSqlite3(path, { timeout: 30_000, ...nativeBinding() });
+    // better-sqlite3 takes the loaded addon object too; its types name only a path.
+    db = new BetterSqlite3(path, { timeout: 30_000, ...(nativeBinding() as { nativeBinding?: string }) });
     const conn = db;
     whileBusy(() => {
       // Switching to WAL takes a lock that SQLite does not wait for: ask first (it is WAL after the first open).
@@ -89,22 +91,27 @@ function whileBusy(fn: () => void): void {
   }
 }
 
-let addonPath: string | undefined;
+let addon: object | null | undefined;
 
 /**
  * better-sqlite3 finds its addon through the `bindings` package, which probes a
  * dozen paths and reads a stack trace (~4 ms of every command that opens the
- * store): name the addon directly where npm builds it, else let it search.
+ * store): load the addon from where npm builds it, in the nearest node_modules
+ * above this file (dist/metadata/, the dist/bin/ bundle), else let it search.
  */
-function nativeBinding(): { nativeBinding?: string } {
-  addonPath ??= join(
-    dirname(createRequire(import.meta.url).resolve('better-sqlite3')),
-    '..',
-    'build',
-    'Release',
-    'better_sqlite3.node',
-  );
-  return existsSync(addonPath) ? { nativeBinding: addonPath } : {};
+function nativeBinding(): { nativeBinding?: object } {
+  if (addon === undefined) {
+    addon = null;
+    const rel = join('node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
+    for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+      if (existsSync(join(dir, rel))) {
+        addon = loadAddon<object>(join(dir, rel));
+        break;
+      }
+      if (dirname(dir) === dir) break;
+    }
+  }
+  return addon ? { nativeBinding: addon } : {};
 }
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadAddon } from '../load-addon.js';
 import { RuntimeError } from './errors.js';
 import type { NativeAddon } from './native.js';
 
@@ -35,7 +35,7 @@ export function loadNative(): LoadedNative {
       `the native runtime is not built (looked in ${dirs.join(', ')}): run npm run install or node-gyp rebuild --directory runtime-native`,
     );
   }
-  const addon = createRequire(import.meta.url)(join(dir, 'tsbuild_native.node')) as NativeAddon;
+  const addon = loadAddon<NativeAddon>(join(dir, 'tsbuild_native.node'));
   const helperFd = addon.sealHelper(join(dir, 'tsbuild-init'));
   loaded = { addon, helperFd };
   return loaded;

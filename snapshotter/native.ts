@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadAddon } from '../load-addon.js';
 import { SnapshotError } from './errors.js';
 
 /** The raw binding of snapshotter/native (fs-ops.cc): calls Node's fs lacks. Errors carry `code` as fs errors do. */
@@ -34,6 +34,6 @@ export function fsOps(): FsOps {
       `the snapshotter's native helper is not built (looked for ${candidates[0]}): run node-gyp rebuild --directory snapshotter/native`,
     );
   }
-  loaded = createRequire(import.meta.url)(file) as FsOps;
+  loaded = loadAddon<FsOps>(file);
   return loaded;
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createSha256 } from '../../sha256.js';
 import type { BuildContext, SelectedSource } from './build-context.js';
 import { type ContextEntry, inodeKey } from './context-entry.js';
 import { type ContextFs, nodeContextFs, yielder } from './context-fs.js';
@@ -183,7 +184,7 @@ export async function hashSources(sources: readonly SelectedSource[], options: H
   cache.put(fresh);
   cache.flush();
 
-  const hash = createHash('sha256');
+  const hash = createSha256();
   let text = '';
   for (const s of sources) {
     text += `source ${JSON.stringify(s.path)}${s.parents ? ' parents' : ''}\n${entryLine(s.root)}`;
@@ -196,7 +197,7 @@ export async function hashSources(sources: readonly SelectedSource[], options: H
     }
   }
   hash.update(text);
-  result.digest = `sha256:${hash.digest('hex')}`;
+  result.digest = `sha256:${hash.hex()}`;
   return result;
 }
 

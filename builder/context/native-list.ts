@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadAddon } from '../../load-addon.js';
 
 /**
  * The optional addon in `builder/context/native` (`node-gyp rebuild --directory builder/context/native`):
@@ -57,7 +57,7 @@ export function contextAddon(): ContextAddon | undefined {
     if (process.env.TSBUILD_CONTEXT_NATIVE !== '0') {
       const file = candidates().find((f) => existsSync(f));
       try {
-        if (file) loaded = createRequire(import.meta.url)(file) as ContextAddon;
+        if (file) loaded = loadAddon<ContextAddon>(file);
       } catch {
         // Built for another Node ABI or platform: the JS path gives the same results.
         loaded = null;
