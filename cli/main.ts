@@ -1,10 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { type AnyCommand, commands } from './commands/index.js';
 import { getErrorExitCode } from './exit-code.js';
 import type { GlobalOptions } from './global-options.js';
 import { fastArgs } from './option-specs.js';
 import { formatError } from './render/error.js';
 
+declare const __TSBUILD_BUILD_ID__: string | undefined;
+
 export async function main(argv: string[]): Promise<void> {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+    process.stdout.write(`${version()}\n`);
+    return;
+  }
   argv = withDefaultCommand(argv);
   const debug = argv.includes('--debug');
   const word = commandWord(argv);
@@ -79,6 +86,13 @@ function rawArgs(argv: string[]): Record<string, unknown> & GlobalOptions {
 }
 
 class CliUsageError extends Error {}
+
+/** `tsbuild version X, build ID` (Docker's `--version` line); dist/cli/ and dist/bin/ both sit two levels down. */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const build = typeof __TSBUILD_BUILD_ID__ === 'string' ? __TSBUILD_BUILD_ID__ : 'unbundled';
+  return `tsbuild version ${pkg.version}, build ${build}`;
+}
 
 /**
  * The first word after the global options (`--root DIR`, `--root=DIR`, `--debug`):
