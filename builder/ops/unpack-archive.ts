@@ -23,7 +23,15 @@ import {
 import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as zlib from 'node:zlib';
-import { extract, type Header } from 'tar-stream';
+import {
+  type FsOps,
+  fsOps,
+  isTarHeader,
+  LayerError,
+  type TarHeader,
+  TarReader,
+  type TarType,
+} from '../../snapshotter/index.js';
 import { CopyError, ioError, throwIfAborted } from './errors.js';
 import { makeNode } from './make-node.js';
 import { hostPath, mkdirAllInRoot, resolveImagePath } from './resolve-in-root.js';
@@ -48,7 +56,10 @@ interface Decompressed {
   stop(): void;
 }
 
-function decompress(file: string, compression: Compression, what: string): Decompressed {
+/** Read and inflate sizes for unpacking: fewer, larger chunks through the tar reader and into write(2). */
+const UNPACK_CHUNK = 1 << 20;
+
+function decompress(file: string, compression: Compression, what: string, chunk?: number): Decompressed {
   if (compression === 'bzip2' || compression === 'xz') {
     const cmd = compression === 'bzip2' ? 'bzip2' : 'xz';
     const fd = openSync(file, constants.O_RDONLY);
@@ -96,9 +107,9 @@ function decompress(file: string, compression: Compression, what: string): Decom
       },
     };
   }
-  const raw = createReadStream(file);
+  const raw = createReadStream(file, chunk ? { highWaterMark: chunk } : {});
   let stream: Readable = raw;
-  if (compression === 'gzip') stream = raw.pipe(zlib.createGunzip());
+  if (compression === 'gzip') stream = raw.pipe(zlib.createGunzip(chunk ? { chunkSize: chunk / 4 } : {}));
   else if (compression === 'zstd') {
     const make = (zlib as ZstdZlib).createZstdDecompress;
     if (!make) throw new CopyError('TSB_COPY_ARCHIVE', `unpacking ${what}: zstd needs Node 22.15 or later`);
@@ -113,26 +124,6 @@ function decompress(file: string, compression: Compression, what: string): Decom
       stream.destroy();
     },
   };
-}
-
-/** Whether a 512-byte block is a tar header with a valid checksum (Go's tar reader accepts the unsigned or signed sum). */
-export function isTarHeader(block: Buffer): boolean {
-  if (block.length < 512) return false;
-  const field = block
-    .subarray(148, 156)
-    .toString('latin1')
-    .replace(/[\0 ]+$/, '')
-    .replace(/^[\0 ]+/, '');
-  if (!/^[0-7]+$/.test(field)) return false;
-  const want = Number.parseInt(field, 8);
-  let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < 512; i++) {
-    const b = i >= 148 && i < 156 ? 0x20 : (block[i] as number);
-    unsigned += b;
-    signed += b > 127 ? b - 256 : b;
-  }
-  return want === unsigned || want === signed;
 }
 
 async function readPrefix(stream: Readable, n: number): Promise<Buffer> {
@@ -167,24 +158,20 @@ function readHead(file: string, n: number): Buffer {
  * Returns the compression, or undefined for anything else (copied as a file).
  */
 export async function detectArchive(file: string): Promise<Compression | undefined> {
-  const head = readHead(file, 1024);
+  const head = readHead(file, 512);
   const compression = detectCompression(head);
   let data = head;
   if (compression !== 'none') {
     if (compression === 'zstd' && !(zlib as ZstdZlib).createZstdDecompress) return undefined;
     const d = decompress(file, compression, file);
     try {
-      data = await readPrefix(d.stream, 1024);
+      data = await readPrefix(d.stream, 512);
     } finally {
       d.stop();
     }
   }
-  const first = data.subarray(0, 512);
-  if (first.length === 512 && first.every((b) => b === 0)) {
-    // Go's reader skips one zero block; two mean an empty archive (io.EOF): not an archive.
-    return isTarHeader(data.subarray(512, 1024)) ? compression : undefined;
-  }
-  return isTarHeader(first) ? compression : undefined;
+  // Go's first Next() fails on a leading zero block (the end of the archive, or a fault when a header follows).
+  return isTarHeader(data.subarray(0, 512)) ? compression : undefined;
 }
 
 export interface UnpackOptions {
@@ -199,178 +186,33 @@ export interface UnpackOptions {
   signal?: AbortSignal;
 }
 
-interface DeferredDir {
-  host: string;
-  ino: number;
-  mode: number;
-  mtime: Date;
-}
-
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
-
-/** Clean relative path elements of an entry name; `..` stops at the archive's root (it is its `/`). */
-function entryParts(name: string): string[] {
-  const out: string[] = [];
-  for (const c of name.split('/')) {
-    if (c === '' || c === '.') continue;
-    if (c === '..') out.pop();
-    else out.push(c);
-  }
-  return out;
-}
-
 /**
  * Unpacks a tar archive into a directory of an image tree, as BuildKit's
- * chrooted untar does: the destination is the archive's `/` (symlinks met on
- * the way are resolved inside it, `..` stops at it), an existing path is
- * replaced unless both are directories, owners, modes and times come from the
- * archive, and whiteout files are ordinary files. Nothing is written outside
- * the destination.
+ * chrooted untar (moby's archive.Untar) does: the destination is the archive's
+ * `/` (symlinks met on the way are resolved inside it, `..` stops at it), an
+ * existing path is replaced unless both are directories, owners, modes, times
+ * and extended attributes (binary ones such as security.capability too) come
+ * from the archive, and whiteout files (`.wh.*`) are ordinary files. Nothing is
+ * written outside the destination. The tar is read by the snapshotter's TarReader.
  */
 export async function unpackArchive(
   file: string,
   compression: Compression,
   o: UnpackOptions,
 ): Promise<{ files: number; bytes: number }> {
-  const destRoot = hostPath(o.root, o.dest);
-  const imageOf = (inner: string) => (o.dest === '/' ? inner : `${o.dest}${inner === '/' ? '' : inner}`);
-  const d = decompress(file, compression, o.name);
-  // Go's reader takes V7 headers (no magic) too.
-  const ex = extract({ allowUnknownFormat: true } as Parameters<typeof extract>[0]);
-  const deferred: DeferredDir[] = [];
-  let files = 0;
-  let bytes = 0;
-  d.stream.on('error', (err) => ex.destroy(err));
-  d.stream.pipe(ex);
+  const d = decompress(file, compression, o.name, UNPACK_CHUNK);
+  const reader = new TarReader(d.stream, { subject: 'archive' });
+  const u = new Unpacker(hostPath(o.root, o.dest), o);
   const fail = (err: unknown): never => {
     if (err instanceof CopyError) throw err;
-    const msg = (err as Error).message;
-    throw new CopyError('TSB_COPY_ARCHIVE', `unpacking ${o.name}: ${msg}`, { cause: err });
+    throw new CopyError('TSB_COPY_ARCHIVE', `unpacking ${o.name}: ${(err as Error).message}`, { cause: err });
   };
   try {
-    for await (const entry of ex) {
+    for (;;) {
       throwIfAborted(o.signal);
-      const h = entry.header as Header & { type: string };
-      const parts = entryParts(h.name);
-      // AUFS metadata at the top (.wh..wh.plnk, .wh..wh.aufs): not content, as moby's untar skips it.
-      if (parts.length === 0 || parts[0]?.startsWith('.wh..wh.')) {
-        entry.resume();
-        continue;
-      }
-      const base = parts[parts.length - 1] as string;
-      const parent = entryParent(destRoot, `/${parts.slice(0, -1).join('/')}`, o, h.name);
-      const inner = parent === '/' ? `/${base}` : `${parent}/${base}`;
-      const host = hostPath(destRoot, inner);
-      const image = imageOf(inner);
-      let st: Stats | undefined;
-      try {
-        st = lstatSync(host);
-      } catch {
-        st = undefined;
-      }
-      const isDirEntry = h.type === 'directory';
-      if (st && !(st.isDirectory() && isDirEntry)) {
-        try {
-          rmSync(host, { recursive: true, force: true });
-        } catch (err) {
-          fail(ioError('remove', image, err));
-        }
-        st = undefined;
-      }
-      const mode = h.mode & 0o7777;
-      try {
-        switch (h.type) {
-          case 'directory': {
-            if (!st) mkdirSync(host, 0o700);
-            if (o.ownership) lchownSync(host, h.uid, h.gid);
-            deferred.push({ host, ino: lstatSync(host).ino, mode, mtime: h.mtime });
-            entry.resume();
-            break;
-          }
-          case 'file':
-          case 'contiguous-file': {
-            const fd = openSync(
-              host,
-              constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-              0o600,
-            );
-            try {
-              const chunks = entry[Symbol.asyncIterator]();
-              for (;;) {
-                let next: IteratorResult<Buffer>;
-                try {
-                  next = (await chunks.next()) as IteratorResult<Buffer>;
-                } catch (err) {
-                  throw new CopyError('TSB_COPY_ARCHIVE', `unpacking ${o.name}: ${(err as Error).message}`, {
-                    cause: err,
-                  });
-                }
-                if (next.done) break;
-                const buf = next.value;
-                let off = 0;
-                while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-                bytes += buf.length;
-              }
-              if (o.ownership) fchownSync(fd, h.uid, h.gid);
-              fchmodSync(fd, mode);
-              futimesSync(fd, h.mtime, h.mtime);
-            } finally {
-              closeSync(fd);
-            }
-            break;
-          }
-          case 'symlink': {
-            symlinkSync(h.linkname, host);
-            if (o.ownership) lchownSync(host, h.uid, h.gid);
-            lutimesSync(host, h.mtime, h.mtime);
-            entry.resume();
-            break;
-          }
-          case 'link': {
-            const targetParts = entryParts(h.linkname);
-            if (targetParts.length === 0) {
-              throw new CopyError('TSB_COPY_ARCHIVE', `unpacking ${o.name}: hardlink ${h.name} points at the root`);
-            }
-            const target = resolveImagePath(destRoot, `/${targetParts.join('/')}`, { followFinal: false });
-            const targetHost = hostPath(destRoot, target);
-            const tst = lstatSync(targetHost, { throwIfNoEntry: false });
-            if (!tst || (tst.mode & S_IFMT) === S_IFDIR) {
-              throw new CopyError(
-                'TSB_COPY_ARCHIVE',
-                `unpacking ${o.name}: hardlink ${h.name} points at ${h.linkname}, which is ${tst ? 'a directory' : 'missing'}`,
-              );
-            }
-            linkSync(targetHost, host);
-            entry.resume();
-            break;
-          }
-          case 'character-device':
-          case 'block-device':
-          case 'fifo': {
-            const type = h.type === 'fifo' ? 'fifo' : h.type === 'character-device' ? 'char' : 'block';
-            try {
-              makeNode(host, type, h.devmajor ?? 0, h.devminor ?? 0);
-            } catch (err) {
-              throw new CopyError(
-                'TSB_COPY_UNSUPPORTED',
-                `unpacking ${o.name}: cannot create ${h.type} ${h.name}: ${(err as Error).message}`,
-              );
-            }
-            if (o.ownership) lchownSync(host, h.uid, h.gid);
-            chmodSync(host, mode);
-            utimesSync(host, h.mtime, h.mtime);
-            entry.resume();
-            break;
-          }
-          default:
-            entry.resume();
-            continue;
-        }
-      } catch (err) {
-        fail(err instanceof CopyError ? err : ioError('unpack', image, err));
-      }
-      if (!isDirEntry) files++;
+      const h = await reader.next();
+      if (!h) break;
+      await u.entry(h, reader);
     }
     await d.finished();
   } catch (err) {
@@ -383,34 +225,281 @@ export async function unpackArchive(
       delay(1000, undefined, { ref: false }),
     ]);
     d.stop();
-    ex.destroy();
     fail(exit instanceof CopyError && !(err instanceof CopyError && err.code !== 'TSB_COPY_ARCHIVE') ? exit : err);
   }
-  // Directory modes and times last: a read-only directory must stay writable, and writing into one changes its mtime.
-  for (let i = deferred.length - 1; i >= 0; i--) {
-    const dir = deferred[i] as DeferredDir;
-    const st = lstatSync(dir.host, { throwIfNoEntry: false });
-    if (!st?.isDirectory() || st.ino !== dir.ino) continue;
-    chmodSync(dir.host, dir.mode);
-    utimesSync(dir.host, dir.mtime, dir.mtime);
-  }
-  return { files, bytes };
+  u.finish();
+  return { files: u.files, bytes: u.bytes };
 }
 
-/**
- * The directory an entry goes into, as moby's untar finds it: a parent that is
- * missing is made (0755, root's); one that exists, or is a symlink, is used as
- * it resolves (inside the destination), and it must then be a directory.
- */
-function entryParent(destRoot: string, parent: string, o: UnpackOptions, name: string): string {
-  const lexical = resolveImagePath(destRoot, parent, { followFinal: false });
-  const st = lstatSync(hostPath(destRoot, lexical), { throwIfNoEntry: false });
-  if (!st) return mkdirAllInRoot(destRoot, lexical, o.ownership ? { uid: 0, gid: 0 } : {});
-  const real = st.isSymbolicLink() ? resolveImagePath(destRoot, lexical) : lexical;
-  const rst = real === lexical ? st : lstatSync(hostPath(destRoot, real), { throwIfNoEntry: false });
-  if (!rst?.isDirectory()) {
-    const why = rst ? 'not a directory' : 'no such file or directory';
-    throw new CopyError('TSB_COPY_ARCHIVE', `unpacking ${o.name}: open /${entryParts(name).join('/')}: ${why}`);
+interface DeferredDir {
+  host: string;
+  ino: number;
+  mode: number;
+  mtime: number | Date;
+}
+
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const WRITE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+const NODE_NAMES: Partial<Record<TarType, string>> = {
+  char: 'character-device',
+  block: 'block-device',
+  fifo: 'fifo',
+};
+
+/** Clean relative path elements of an entry name; `..` stops at the archive's root (it is its `/`). */
+function entryParts(name: string): string[] {
+  const out: string[] = [];
+  for (const c of name.split('/')) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') out.pop();
+    else out.push(c);
   }
-  return real;
+  return out;
+}
+
+/** A tar time for utimes(2): Node takes a negative number for "now", so times before 1970 go as Dates. */
+function timeOf(seconds: number): number | Date {
+  return seconds < 0 ? new Date(seconds * 1000) : seconds;
+}
+
+/** xattrs ADD leaves out, as COPY does: overlay's own (they would change the merged view) and host SELinux labels. */
+function skipXattr(name: string): boolean {
+  return name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.') || name === 'security.selinux';
+}
+
+function errnoOf(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException).code;
+}
+
+/** The entries of one archive, written below the destination. */
+class Unpacker {
+  files = 0;
+  bytes = 0;
+  /** Resolved directories (inside the destination) of entry parents, by their lexical path. */
+  private readonly parents = new Map<string, string>();
+  private readonly deferred: DeferredDir[] = [];
+  /** The native xattr calls, loaded on first use; null when the addon is not built (xattrs are then left out). */
+  private xattrOps: FsOps | null | undefined;
+
+  constructor(
+    private readonly destRoot: string,
+    private readonly o: UnpackOptions,
+  ) {}
+
+  private image(inner: string): string {
+    const dest = this.o.dest;
+    return dest === '/' ? inner : `${dest}${inner === '/' ? '' : inner}`;
+  }
+
+  async entry(h: TarHeader, reader: TarReader): Promise<void> {
+    const parts = entryParts(h.name);
+    // The archive's `./`: the destination keeps its own metadata, as moby's untar skips "." over a directory.
+    if (parts.length === 0) return;
+    const base = parts[parts.length - 1] as string;
+    const parent = this.parent(parts, h.name);
+    const inner = parent === '/' ? `/${base}` : `${parent}/${base}`;
+    const host = hostPath(this.destRoot, inner);
+    try {
+      if (h.type === 'dir') this.dir(h, host, inner);
+      else {
+        if (h.type === 'file') await this.file(h, host, inner, reader);
+        else if (h.type === 'symlink') this.symlink(h, host, inner);
+        else if (h.type === 'link') this.link(h, host, inner);
+        else this.node(h, host, inner);
+        this.files++;
+      }
+    } catch (err) {
+      if (err instanceof CopyError || err instanceof LayerError) throw err;
+      throw ioError('unpack', this.image(inner), err);
+    }
+  }
+
+  /**
+   * The directory an entry goes into, as moby's untar finds it: a parent that is
+   * missing is made (0755, root's); one that exists, or is a symlink, is used as
+   * it resolves (inside the destination), and it must then be a directory.
+   * Resolutions are kept until an entry removes a directory or a symlink.
+   */
+  private parent(parts: string[], name: string): string {
+    if (parts.length === 1) return '/';
+    const key = parts.slice(0, -1).join('/');
+    const hit = this.parents.get(key);
+    if (hit !== undefined) return hit;
+    const lexical = resolveImagePath(this.destRoot, `/${key}`, { followFinal: false });
+    const st = lstatSync(hostPath(this.destRoot, lexical), { throwIfNoEntry: false });
+    let dir: string;
+    if (!st) dir = mkdirAllInRoot(this.destRoot, lexical, this.o.ownership ? { uid: 0, gid: 0 } : {});
+    else {
+      dir = st.isSymbolicLink() ? resolveImagePath(this.destRoot, lexical) : lexical;
+      const dst = dir === lexical ? st : lstatSync(hostPath(this.destRoot, dir), { throwIfNoEntry: false });
+      if (!dst?.isDirectory()) {
+        const why = dst ? 'not a directory' : 'no such file or directory';
+        throw new CopyError(
+          'TSB_COPY_ARCHIVE',
+          `unpacking ${this.o.name}: open /${entryParts(name).join('/')}: ${why}`,
+        );
+      }
+    }
+    this.parents.set(key, dir);
+    return dir;
+  }
+
+  /** Removes what is at `host` (a directory with its contents), so that an entry can take its place. */
+  private remove(host: string, inner: string, st: Stats): void {
+    if (st.isDirectory() || st.isSymbolicLink()) this.parents.clear();
+    try {
+      rmSync(host, { recursive: true, force: true });
+    } catch (err) {
+      throw ioError('remove', this.image(inner), err);
+    }
+  }
+
+  /** Removes whatever is at `host`. */
+  private clear(host: string, inner: string): void {
+    const st = lstatSync(host, { throwIfNoEntry: false });
+    if (st) this.remove(host, inner, st);
+  }
+
+  /** Runs `make` (which creates `host`); when something is there already, it goes and `make` runs again. */
+  private create<T>(host: string, inner: string, make: () => T): T {
+    try {
+      return make();
+    } catch (err) {
+      if (errnoOf(err) !== 'EEXIST') throw err;
+    }
+    this.clear(host, inner);
+    return make();
+  }
+
+  private dir(h: TarHeader, host: string, inner: string): void {
+    try {
+      mkdirSync(host, 0o700);
+    } catch (err) {
+      if (errnoOf(err) !== 'EEXIST') throw err;
+      const st = lstatSync(host);
+      if (!st.isDirectory()) {
+        this.remove(host, inner, st);
+        mkdirSync(host, 0o700);
+      }
+    }
+    if (this.o.ownership) lchownSync(host, h.uid, h.gid);
+    this.setXattrs(host, h);
+    // The mode and times are set last: the directory must stay writable, and its entries change its mtime.
+    this.deferred.push({ host, ino: lstatSync(host).ino, mode: h.mode, mtime: timeOf(h.mtime) });
+  }
+
+  private async file(h: TarHeader, host: string, inner: string, reader: TarReader): Promise<void> {
+    const fd = this.create(host, inner, () => openSync(host, WRITE_NEW, 0o600));
+    try {
+      const body = reader.body();
+      for (;;) {
+        let next: IteratorResult<Buffer>;
+        try {
+          next = await body.next();
+        } catch (err) {
+          // The archive's fault (truncated, or its decompressor failed), not the tree's.
+          throw new CopyError('TSB_COPY_ARCHIVE', `unpacking ${this.o.name}: ${(err as Error).message}`, {
+            cause: err,
+          });
+        }
+        if (next.done) break;
+        const chunk = next.value;
+        let off = 0;
+        while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+        this.bytes += chunk.length;
+      }
+      if (this.o.ownership) fchownSync(fd, h.uid, h.gid);
+      // After the data and the owner: writes and chown(2) drop security.capability.
+      this.setXattrs(host, h);
+      fchmodSync(fd, h.mode);
+      const t = timeOf(h.mtime);
+      futimesSync(fd, t, t);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private symlink(h: TarHeader, host: string, inner: string): void {
+    this.create(host, inner, () => symlinkSync(h.linkname, host));
+    if (this.o.ownership) lchownSync(host, h.uid, h.gid);
+    this.setXattrs(host, h);
+    const t = timeOf(h.mtime);
+    lutimesSync(host, t, t);
+  }
+
+  private link(h: TarHeader, host: string, inner: string): void {
+    // What is there goes first: the target is looked up in the tree without it, as moby's untar does.
+    this.clear(host, inner);
+    const targetParts = entryParts(h.linkname);
+    if (targetParts.length === 0) {
+      throw new CopyError('TSB_COPY_ARCHIVE', `unpacking ${this.o.name}: hardlink ${h.name} points at the root`);
+    }
+    const target = resolveImagePath(this.destRoot, `/${targetParts.join('/')}`, { followFinal: false });
+    const targetHost = hostPath(this.destRoot, target);
+    const tst = lstatSync(targetHost, { throwIfNoEntry: false });
+    if (!tst || (tst.mode & S_IFMT) === S_IFDIR) {
+      throw new CopyError(
+        'TSB_COPY_ARCHIVE',
+        `unpacking ${this.o.name}: hardlink ${h.name} points at ${h.linkname}, which is ${tst ? 'a directory' : 'missing'}`,
+      );
+    }
+    linkSync(targetHost, host);
+  }
+
+  private node(h: TarHeader, host: string, inner: string): void {
+    const what = NODE_NAMES[h.type] ?? h.type;
+    this.clear(host, inner);
+    try {
+      makeNode(host, h.type === 'fifo' ? 'fifo' : h.type === 'char' ? 'char' : 'block', h.devmajor, h.devminor);
+    } catch (err) {
+      throw new CopyError(
+        'TSB_COPY_UNSUPPORTED',
+        `unpacking ${this.o.name}: cannot create ${what} ${h.name}: ${(err as Error).message}`,
+      );
+    }
+    if (this.o.ownership) lchownSync(host, h.uid, h.gid);
+    this.setXattrs(host, h);
+    chmodSync(host, h.mode);
+    const t = timeOf(h.mtime);
+    utimesSync(host, t, t);
+  }
+
+  /**
+   * The entry's extended attributes, binary values as they are, best effort as
+   * BuildKit's untar: a file system or a caller that refuses one (EOPNOTSUPP,
+   * EPERM, EACCES) leaves it out.
+   */
+  private setXattrs(host: string, h: TarHeader): void {
+    if (h.xattrs.size === 0) return;
+    if (this.xattrOps === undefined) {
+      try {
+        this.xattrOps = fsOps();
+      } catch {
+        this.xattrOps = null;
+      }
+    }
+    const ops = this.xattrOps;
+    if (!ops) return;
+    for (const [name, value] of h.xattrs) {
+      if (skipXattr(name)) continue;
+      try {
+        ops.setXattr(host, name, value);
+      } catch (err) {
+        const code = errnoOf(err);
+        if (code !== 'EOPNOTSUPP' && code !== 'ENOTSUP' && code !== 'EPERM' && code !== 'EACCES') throw err;
+      }
+    }
+  }
+
+  /** Directory modes and times last, deepest first. */
+  finish(): void {
+    for (let i = this.deferred.length - 1; i >= 0; i--) {
+      const dir = this.deferred[i] as DeferredDir;
+      const st = lstatSync(dir.host, { throwIfNoEntry: false });
+      if (!st?.isDirectory() || st.ino !== dir.ino) continue;
+      chmodSync(dir.host, dir.mode);
+      utimesSync(dir.host, dir.mtime, dir.mtime);
+    }
+  }
 }

@@ -166,7 +166,7 @@ function readString(buf: Buffer, offset: number, width: number): string {
   return buf.toString('utf8', offset, end);
 }
 
-/** Octal, or GNU base-256 when the high bit of the first byte is set. NaN on garbage. */
+/** Octal (padded with spaces or NULs on either side), or GNU base-256 when the high bit of the first byte is set. NaN on garbage. */
 function readNumber(buf: Buffer, offset: number, width: number): number {
   const first = buf[offset] as number;
   if (first & 0x80) {
@@ -174,13 +174,17 @@ function readNumber(buf: Buffer, offset: number, width: number): number {
     for (let i = 1; i < width; i++) v = v * 256 + (buf[offset + i] as number);
     return v;
   }
-  const s = buf
-    .toString('ascii', offset, offset + width)
-    .replace(/[\0 ]+$/g, '')
-    .replace(/^[\0 ]+/, '');
-  if (s === '') return 0;
-  if (!/^[0-7]+$/.test(s)) return Number.NaN;
-  return Number.parseInt(s, 8);
+  const end = offset + width;
+  let i = offset;
+  while (i < end && (buf[i] === 0x20 || buf[i] === 0)) i++;
+  let v = 0;
+  for (; i < end; i++) {
+    const b = buf[i] as number;
+    if (b < 0x30 || b > 0x37) break;
+    v = v * 8 + (b - 0x30);
+  }
+  for (; i < end; i++) if (buf[i] !== 0x20 && buf[i] !== 0) return Number.NaN;
+  return v;
 }
 
 /** Decodes one 512-byte header block; null for an all-zero block; throws on a bad checksum. */
@@ -193,10 +197,16 @@ export function decodeBlock(buf: Buffer): RawHeader | null {
     }
   }
   if (zero) return null;
+  // The checksum field counts as spaces; old tars summed signed bytes, and Go's reader accepts either sum.
   let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : (buf[i] as number);
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const b = i >= 148 && i < 156 ? 0x20 : (buf[i] as number);
+    sum += b;
+    signed += b > 127 ? b - 256 : b;
+  }
   const stored = readNumber(buf, 148, 8);
-  if (stored !== sum) throw new Error('bad tar header checksum');
+  if (stored !== sum && stored !== signed) throw new Error('bad tar header checksum');
   let name = readString(buf, 0, 100);
   const magic = buf.toString('binary', 257, 263);
   if (magic === 'ustar\0') {
@@ -221,6 +231,20 @@ export function decodeBlock(buf: Buffer): RawHeader | null {
   if (!Number.isFinite(header.devmajor)) header.devmajor = 0;
   if (!Number.isFinite(header.devminor)) header.devminor = 0;
   return header;
+}
+
+/**
+ * Whether a block is a tar header Go's reader would take as an archive's first
+ * (a valid checksum and numeric fields); an all-zero block is not, since Go
+ * reads it as the end of the archive, or as a fault when a header follows it.
+ */
+export function isTarHeader(buf: Buffer): boolean {
+  if (buf.length < BLOCK) return false;
+  try {
+    return decodeBlock(buf.subarray(0, BLOCK)) !== null;
+  } catch {
+    return false;
+  }
 }
 
 /** Parses PAX records; values stay raw bytes (xattrs are binary). */

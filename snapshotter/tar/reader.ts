@@ -1,12 +1,19 @@
 import { LayerError } from '../errors.js';
 import { BLOCK, decodeBlock, decodePax, padding, type TarHeader, typeOf } from './header.js';
 
+export interface TarReaderOptions {
+  /** Called with everything read (for the diff ID), including what follows the end-of-archive marker. */
+  onData?: (chunk: Buffer) => void;
+  /** What the stream is, in error messages: `unexpected end of layer …` (default `layer`). */
+  subject?: string;
+}
+
 /**
  * A pull-based streaming tar reader: `next()` gives the next entry's header and
  * `body()` its data, chunk by chunk, without buffering whole entries. PAX (x, g)
- * and GNU long names (L, K) are folded into the header; values stay binary.
- * Everything read is passed to `onData` (for the diff ID), including what follows
- * the end-of-archive marker, which is drained.
+ * and GNU long names (L, K) are folded into the header; values stay binary. It
+ * gives entries as they are written: whiteouts (`.wh.*`) are the caller's to
+ * interpret or not. What follows the end-of-archive marker is drained.
  */
 export class TarReader {
   private readonly source: AsyncIterator<Buffer>;
@@ -17,14 +24,21 @@ export class TarReader {
   private pad = 0;
   private global = new Map<string, Buffer>();
   private finished = false;
+  private readonly onData: ((chunk: Buffer) => void) | undefined;
+  private readonly subject: string;
   /** Bytes read from the source so far. */
   bytes = 0;
 
-  constructor(
-    source: AsyncIterable<Buffer>,
-    private readonly onData?: (chunk: Buffer) => void,
-  ) {
+  /** `options` may be just the `onData` callback. */
+  constructor(source: AsyncIterable<Buffer>, options: TarReaderOptions | ((chunk: Buffer) => void) = {}) {
     this.source = source[Symbol.asyncIterator]();
+    const o = typeof options === 'function' ? { onData: options } : options;
+    this.onData = o.onData;
+    this.subject = o.subject ?? 'layer';
+  }
+
+  private truncated(what: string): LayerError {
+    return new LayerError('TSB_LAYER_CORRUPT', `unexpected end of ${this.subject} ${what}`);
   }
 
   private async fill(n: number): Promise<boolean> {
@@ -68,16 +82,13 @@ export class TarReader {
   }
 
   private async read(n: number, what: string): Promise<Buffer> {
-    if (!(await this.fill(n)))
-      throw new LayerError('TSB_LAYER_CORRUPT', `unexpected end of layer while reading ${what}`);
+    if (!(await this.fill(n))) throw this.truncated(`while reading ${what}`);
     return this.take(n);
   }
 
   private async skip(n: number, what: string): Promise<void> {
     while (n > 0) {
-      if (!this.buffered && !(await this.fill(1))) {
-        throw new LayerError('TSB_LAYER_CORRUPT', `unexpected end of layer while reading ${what}`);
-      }
+      if (!this.buffered && !(await this.fill(1))) throw this.truncated(`while reading ${what}`);
       const k = Math.min(n, this.buffered, (this.chunks[0] as Buffer).length);
       this.take(k);
       n -= k;
@@ -87,9 +98,7 @@ export class TarReader {
   /** The data of the current entry. Unread data is skipped by the next `next()`. */
   async *body(): AsyncGenerator<Buffer> {
     while (this.remaining > 0) {
-      if (!this.buffered && !(await this.fill(1))) {
-        throw new LayerError('TSB_LAYER_CORRUPT', 'unexpected end of layer inside a file');
-      }
+      if (!this.buffered && !(await this.fill(1))) throw this.truncated('inside a file');
       const c = this.chunks[0] as Buffer;
       const k = Math.min(c.length, this.remaining);
       this.remaining -= k;
@@ -112,7 +121,7 @@ export class TarReader {
           this.finished = true;
           return null;
         }
-        throw new LayerError('TSB_LAYER_CORRUPT', 'unexpected end of layer inside a header');
+        throw this.truncated('inside a header');
       }
       let raw: ReturnType<typeof decodeBlock>;
       try {
@@ -144,14 +153,14 @@ export class TarReader {
         }
         continue;
       }
+      const ext = pax === undefined ? this.global : this.global.size ? new Map([...this.global, ...pax]) : pax;
+      const str = (k: string) => ext.get(k)?.toString('utf8');
       if (kind === undefined) {
         throw new LayerError(
           'TSB_LAYER_UNSUPPORTED',
-          `unsupported tar entry type ${JSON.stringify(String.fromCharCode(raw.typeflag))} for ${raw.name}`,
+          `unsupported tar entry type ${JSON.stringify(String.fromCharCode(raw.typeflag))} for ${str('path') ?? longName ?? raw.name}`,
         );
       }
-      const ext = new Map([...this.global, ...(pax ?? [])]);
-      const str = (k: string) => ext.get(k)?.toString('utf8');
       const num = (k: string, fallback: number) => {
         const v = str(k);
         if (v === undefined) return fallback;
