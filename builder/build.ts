@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -11,7 +12,6 @@ import {
 } from '../image/index.js';
 import { isOwnerAlive, migrate, ownerToken, parseOwnerToken } from '../metadata/index.js';
 import type { BaseImageConfig, BaseImageRef, BuildGraph } from '../parser/index.js';
-import { randomHex } from '../random-hex.js';
 import { unmountAll } from '../snapshotter/index.js';
 import { BuildCache, builderSchema } from './cache.js';
 import { BuildContext, loadDockerfile, loadDockerignore, openStatCache } from './context/index.js';
@@ -79,7 +79,7 @@ export async function build(options: BuildOptions, onEvent?: BuildEventListener)
     });
     emit({
       type: 'build-start',
-      buildId: randomHex(8),
+      buildId: randomBytes(8).toString('hex'),
       file,
       steps: solver.vertices,
       time: Date.now(),
@@ -262,7 +262,7 @@ function buildMountDir(): string {
         .catch(() => undefined);
     }
   }
-  const dir = join(base, `${ownerToken()}-${randomHex(6)}`);
+  const dir = join(base, `${ownerToken()}-${randomBytes(6).toString('hex')}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
 }

@@ -1,5 +1,5 @@
+import { createHash } from 'node:crypto';
 import type { Database, Schema } from '../metadata/index.js';
-import { sha256Hex } from '../sha256.js';
 
 /**
  * The build cache: one row per step result, keyed by the step's cache key (the
@@ -70,7 +70,9 @@ interface Row {
 
 /** The key of a step: sha256 over the parent's key and the canonical inputs. */
 export function cacheKey(parent: string, inputs: CacheInputs): string {
-  return `sha256:${sha256Hex(JSON.stringify([parent, inputs.op, inputs.content ?? null]))}`;
+  return `sha256:${createHash('sha256')
+    .update(JSON.stringify([parent, inputs.op, inputs.content ?? null]))
+    .digest('hex')}`;
 }
 
 export class BuildCache {

@@ -1,6 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Database, Schema } from '../metadata/index.js';
 import type { BaseImageRef, BuildGraph } from '../parser/index.js';
-import { sha256Hex } from '../sha256.js';
 
 declare const __TSBUILD_BUILD_ID__: string | undefined;
 
@@ -37,7 +37,9 @@ export class GraphCache {
   static open(db: Database, text: string, file: string, options: unknown): GraphCache | undefined {
     const build = typeof __TSBUILD_BUILD_ID__ === 'string' ? __TSBUILD_BUILD_ID__ : undefined;
     if (build === undefined) return undefined;
-    const key = sha256Hex(JSON.stringify([build, file, options, text]));
+    const key = createHash('sha256')
+      .update(JSON.stringify([build, file, options, text]))
+      .digest('hex');
     return new GraphCache(db, key);
   }
 

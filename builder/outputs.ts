@@ -1,10 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { UsageError } from '../errors.js';
 import { exportRootfs, type ImageRecord, type ImageStore, saveArchive } from '../image/index.js';
-import { randomHex } from '../random-hex.js';
 import { mountAll, unmountAll } from '../snapshotter/index.js';
 import { BuildContext } from './context/index.js';
 import { copyInto } from './ops/copy-into.js';
@@ -39,7 +39,7 @@ export async function writeOutput(
   }
   const dest = resolve(output.dest);
   mkdirSync(dirname(dest), { recursive: true });
-  const tmp = `${dest}.tsbuild-${randomHex(4)}`;
+  const tmp = `${dest}.tsbuild-${randomBytes(4).toString('hex')}`;
   try {
     const out = createWriteStream(tmp, { mode: 0o644 });
     await write(out);
@@ -62,8 +62,8 @@ async function writeLocal(
   const top = await store.unpack(image, { snapshotter: sn, signal: o.signal });
   mkdirSync(dest, { recursive: true });
   if (top === undefined) return;
-  const key = `build-${process.pid}-${randomHex(6)}-output`;
-  const dir = join(o.mnt, `output-${randomHex(6)}`);
+  const key = `build-${process.pid}-${randomBytes(6).toString('hex')}-output`;
+  const dir = join(o.mnt, `output-${randomBytes(6).toString('hex')}`);
   mkdirSync(dir, { recursive: true });
   const mounts = await sn.view(key, top);
   try {

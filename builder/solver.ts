@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -5,7 +6,6 @@ import { withLocation } from '../errors.js';
 import type { ImageRecord, ImageStore, Lease } from '../image/index.js';
 import { chainIds, type Digest } from '../image/index.js';
 import type { BuildGraph, CopyStep, RunStep, Stage, Step, WorkdirStep } from '../parser/index.js';
-import { randomHex } from '../random-hex.js';
 import type { Mount, Snapshotter } from '../snapshotter/index.js';
 import { mountAll, squash, unmountAll, writeLayer } from '../snapshotter/index.js';
 import { type BuildCache, type CacheInputs, cacheKey, explainMiss } from './cache.js';
@@ -71,7 +71,7 @@ export class Solver {
   private readonly stages = new Map<number, Promise<FsState>>();
   private readonly refs = new Map<Step | Stage, StepRef>();
   private vertex = 0;
-  private readonly id = randomHex(8);
+  private readonly id = randomBytes(8).toString('hex');
   /** The snapshotter's crash recovery, run before the first snapshot this build makes. */
   private recovered?: Promise<void>;
   steps = 0;
@@ -335,7 +335,7 @@ export class Solver {
   }
 
   private activeKey(what: string): string {
-    return `build-${process.pid}-${randomHex(6)}-${what}`;
+    return `build-${process.pid}-${randomBytes(6).toString('hex')}-${what}`;
   }
 
   /** Runs the step on a fresh active snapshot of `state`, and turns its diff into a layer. */
@@ -487,7 +487,7 @@ export class Solver {
   private async layerBlob(key: string): Promise<{ diffId: string; digest: string; size: number }> {
     const env = this.env;
     await mkdir(env.store.content.tmpDir, { recursive: true });
-    const path = join(env.store.content.tmpDir, `layer-${process.pid}-${randomHex(8)}`);
+    const path = join(env.store.content.tmpDir, `layer-${process.pid}-${randomBytes(8).toString('hex')}`);
     let layer: { diffId: string; digest: string; size: number };
     try {
       layer = await writeLayer(env.sn, key, createWriteStream(path, { mode: 0o644 }), {
@@ -505,7 +505,7 @@ export class Solver {
 
   /** Mounts `mounts` on a fresh directory of the build, runs `fn` on it, and unmounts. */
   private async withMounted<T>(mounts: Mount[], what: string, fn: (dir: string) => Promise<T>): Promise<T> {
-    const dir = join(this.env.mnt, `${what}-${randomHex(6)}`);
+    const dir = join(this.env.mnt, `${what}-${randomBytes(6).toString('hex')}`);
     await mkdir(dir, { recursive: true });
     await mountAll(mounts, dir);
     try {
@@ -529,7 +529,7 @@ export class Solver {
         ? (await this.stage(source.stage)).snapshot
         : await this.mountEnv().image(source.normalized);
     if (snapshot === undefined) {
-      const dir = join(this.env.mnt, `empty-${randomHex(6)}`);
+      const dir = join(this.env.mnt, `empty-${randomBytes(6).toString('hex')}`);
       await mkdir(dir, { recursive: true });
       try {
         return await fn(dir);

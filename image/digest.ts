@@ -1,4 +1,4 @@
-import { sha256Hex } from '../sha256.js';
+import { createHash } from 'node:crypto';
 import { ImageError } from './errors.js';
 
 /** A content digest, `sha256:<64 lower-case hex>` (the only algorithm the store writes). */
@@ -37,7 +37,7 @@ export function digestHex(digest: Digest | string): string {
 }
 
 export function sha256(data: string | Uint8Array): Digest {
-  return `sha256:${sha256Hex(data)}`;
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
 
 /** The OCI chain IDs of a list of diff IDs: chain[0] = diff[0]; chain[i] = sha256(chain[i-1] + " " + diff[i]). */

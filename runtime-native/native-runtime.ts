@@ -1,9 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, statfsSync } from 'node:fs';
 import { constants, hostname as osHostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { ReadStream } from 'node:tty';
-import { randomHex } from '../random-hex.js';
 import { type CgroupInfo, type ContainerStats, readCgroupStats } from './cgroup-stats.js';
 import {
   CAPABILITIES,
@@ -104,7 +104,7 @@ export class NativeRuntime {
   start(spec: RunSpec, stdio: StdioOptions = 'inherit', signal?: AbortSignal): Container {
     validateRunSpec(spec);
     signal?.throwIfAborted();
-    const id = randomHex(6);
+    const id = randomBytes(6).toString('hex');
     const wire = this.toWire(spec, id);
     return new Container(id, wire, stdio, spec.stopTimeout ?? 10, signal);
   }

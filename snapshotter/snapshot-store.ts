@@ -1,8 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from '../metadata/index.js';
 import { pidAlive } from '../metadata/index.js';
-import { randomHex } from '../random-hex.js';
 import { measureUsage, removeTree } from './_fs.js';
 import { SnapshotError } from './errors.js';
 import { openSnapshotDatabase, type SnapshotRow } from './metadata.js';
@@ -56,7 +56,7 @@ export abstract class SnapshotStore implements Snapshotter {
 
   /** A fresh staging path in tmp/snapshots, named after this process so cleanup can tell live from dead. */
   stagingPath(prefix = ''): string {
-    return join(this.tmpDir, `${prefix}${process.pid}-${randomHex(6)}`);
+    return join(this.tmpDir, `${prefix}${process.pid}-${randomBytes(6).toString('hex')}`);
   }
 
   prepare(key: string, parent?: string, opts?: { labels?: Record<string, string> }): Promise<Mount[]> {

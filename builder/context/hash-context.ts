@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createSha256 } from '../../sha256.js';
 import type { BuildContext, SelectedSource } from './build-context.js';
 import { type ContextEntry, inodeKey } from './context-entry.js';
 import { type ContextFs, nodeContextFs, yielder } from './context-fs.js';
@@ -184,7 +183,7 @@ export async function hashSources(sources: readonly SelectedSource[], options: H
   cache.put(fresh);
   cache.flush();
 
-  const hash = createSha256();
+  const hash = createHash('sha256');
   let text = '';
   for (const s of sources) {
     text += `source ${JSON.stringify(s.path)}${s.parents ? ' parents' : ''}\n${entryLine(s.root)}`;
@@ -197,7 +196,7 @@ export async function hashSources(sources: readonly SelectedSource[], options: H
     }
   }
   hash.update(text);
-  result.digest = `sha256:${hash.hex()}`;
+  result.digest = `sha256:${hash.digest('hex')}`;
   return result;
 }
 

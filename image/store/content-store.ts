@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,8 +6,6 @@ import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Gunzip } from 'node:zlib';
 import { isOwnerAlive, ownerToken, parseOwnerToken } from '../../metadata/index.js';
-import { randomHex } from '../../random-hex.js';
-import { sha256Hex } from '../../sha256.js';
 import { assertDigest, type Digest, digestHex, isDigest } from '../digest.js';
 import { ImageError } from '../errors.js';
 
@@ -95,7 +93,7 @@ export class ContentStore {
       throw new ImageError('TSB_IMAGE_UNSUPPORTED', `blob ${digest} is ${info.size} bytes, too large for a document`);
     }
     const bytes = await readFile(path);
-    const actual = `sha256:${sha256Hex(bytes)}`;
+    const actual = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
     if (actual !== digest) {
       throw new ImageError('TSB_IMAGE_DIGEST_MISMATCH', `blob ${digest} is corrupt on disk (its content is ${actual})`);
     }
@@ -104,7 +102,7 @@ export class ContentStore {
 
   /** A new private directory under tmp/ for a batch of staged blobs (removed by `cleanupTmp` if we die). */
   async makeTmpDir(): Promise<string> {
-    const dir = join(this.tmpDir, `${TMP_PREFIX}${ownerToken()}-${randomHex(6)}`);
+    const dir = join(this.tmpDir, `${TMP_PREFIX}${ownerToken()}-${randomBytes(6).toString('hex')}`);
     await mkdir(dir, { recursive: true });
     return dir;
   }
@@ -119,7 +117,7 @@ export class ContentStore {
   ): Promise<StagedBlob> {
     const dir = options.dir ?? this.tmpDir;
     await mkdir(dir, { recursive: true });
-    const path = join(dir, `${TMP_PREFIX}${ownerToken()}-${randomHex(8)}`);
+    const path = join(dir, `${TMP_PREFIX}${ownerToken()}-${randomBytes(8).toString('hex')}`);
     const hasher = new HashingTransform(options.diffId === true, options.keep ?? 0);
     try {
       const input = source instanceof Uint8Array ? [Buffer.from(source)] : source;

@@ -1,6 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import type { Database } from '../../metadata/index.js';
 import { currentOwner, isOwnerAlive } from '../../metadata/index.js';
-import { randomHex } from '../../random-hex.js';
 
 /** What a lease protects: a blob digest, a snapshot key or name, or an image (manifest digest). */
 export type LeaseResourceKind = 'blob' | 'snapshot' | 'image';
@@ -22,7 +22,7 @@ export class LeaseManager {
   constructor(private readonly db: Database) {}
 
   acquire(label: string): Lease {
-    const id = `${Date.now().toString(36)}-${randomHex(6)}`;
+    const id = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
     const owner = currentOwner();
     this.db
       .prepare('INSERT INTO image_leases (id, pid, start, label, created) VALUES (?, ?, ?, ?, ?)')
