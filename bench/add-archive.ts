@@ -16,7 +16,7 @@ import { copyInto } from '../builder/ops/copy-into.js';
 
 const base = process.argv[2] ?? '/var/tmp/tsbuild-bench-add';
 const ctx = join(base, 'ctx');
-const RUNS = 5;
+const RUNS = Number(process.env.RUNS ?? 5);
 
 function prepare(): void {
   mkdirSync(ctx, { recursive: true });

@@ -235,7 +235,7 @@ interface DeferredDir {
   host: string;
   ino: number;
   mode: number;
-  mtime: number | Date;
+  mtime: number;
 }
 
 const S_IFMT = 0o170000;
@@ -258,8 +258,19 @@ function entryParts(name: string): string[] {
   return out;
 }
 
-/** A tar time for utimes(2): Node takes a negative number for "now", so times before 1970 go as Dates. */
-function timeOf(seconds: number): number | Date {
+/** The last second of int64 nanoseconds since the epoch (2262), the end of Go's time for utimes. */
+const MAX_TIME = 9_223_372_036;
+
+/**
+ * The mtime of a file, directory or node as moby's untar sets it (Chtimes):
+ * one before 1970 or after MAX_TIME becomes the epoch.
+ */
+function chtime(seconds: number): number {
+  return seconds < 0 || seconds > MAX_TIME ? 0 : seconds;
+}
+
+/** The mtime of a symlink, kept as it is (moby's lutimes): Node takes a negative number for "now", so those go as Dates. */
+function lchtime(seconds: number): number | Date {
   return seconds < 0 ? new Date(seconds * 1000) : seconds;
 }
 
@@ -386,7 +397,7 @@ class Unpacker {
     if (this.o.ownership) lchownSync(host, h.uid, h.gid);
     this.setXattrs(host, h);
     // The mode and times are set last: the directory must stay writable, and its entries change its mtime.
-    this.deferred.push({ host, ino: lstatSync(host).ino, mode: h.mode, mtime: timeOf(h.mtime) });
+    this.deferred.push({ host, ino: lstatSync(host).ino, mode: h.mode, mtime: chtime(h.mtime) });
   }
 
   private async file(h: TarHeader, host: string, inner: string, reader: TarReader): Promise<void> {
@@ -413,7 +424,7 @@ class Unpacker {
       // After the data and the owner: writes and chown(2) drop security.capability.
       this.setXattrs(host, h);
       fchmodSync(fd, h.mode);
-      const t = timeOf(h.mtime);
+      const t = chtime(h.mtime);
       futimesSync(fd, t, t);
     } finally {
       closeSync(fd);
@@ -424,7 +435,7 @@ class Unpacker {
     this.create(host, inner, () => symlinkSync(h.linkname, host));
     if (this.o.ownership) lchownSync(host, h.uid, h.gid);
     this.setXattrs(host, h);
-    const t = timeOf(h.mtime);
+    const t = lchtime(h.mtime);
     lutimesSync(host, t, t);
   }
 
@@ -461,7 +472,7 @@ class Unpacker {
     if (this.o.ownership) lchownSync(host, h.uid, h.gid);
     this.setXattrs(host, h);
     chmodSync(host, h.mode);
-    const t = timeOf(h.mtime);
+    const t = chtime(h.mtime);
     utimesSync(host, t, t);
   }
 
