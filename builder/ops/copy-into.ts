@@ -20,13 +20,13 @@ import {
   writeSync,
 } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { type FsOps, fsOps } from '../../snapshotter/index.js';
 import { type ContextEntry, resolveDestination, type SelectedSource, sourceName } from '../context/index.js';
 import { type Owner, resolveChown } from './chown.js';
 import { CopyError, ioError, throwIfAborted } from './errors.js';
 import { makeNode, splitDevice } from './make-node.js';
 import { hostPath, mkdirAllInRoot, resolveImagePath } from './resolve-in-root.js';
 import { detectArchive, unpackArchive } from './unpack-archive.js';
+import { readXattrs, setXattrs } from './xattrs.js';
 
 export { type FetchedUrl, type FetchUrlOptions, fetchUrl } from './fetch-url.js';
 
@@ -180,7 +180,6 @@ class Copier {
   bytes = 0;
   private readonly uid = process.geteuid?.() ?? 0;
   /** The native xattr calls, loaded on first use; null when the addon is not built (xattrs are then not copied). */
-  private xattrOps: FsOps | null | undefined;
   private readonly gid = process.getegid?.() ?? 0;
   private ops = 0;
 
@@ -207,40 +206,18 @@ class Copier {
     return m.uid === this.uid && m.gid === this.gid;
   }
 
-  /**
-   * Copies a source's extended attributes (security.capability among them), as
-   * BuildKit's copy does, best effort: a file system or a caller that refuses
-   * one (EOPNOTSUPP, EPERM) leaves it out. Overlay's own attributes are never copied.
-   */
+  /** Copies a source's extended attributes (security.capability among them) best effort, as BuildKit's copy does. */
   private copyXattrs(src: string, dst: string, image: string): void {
-    if (this.xattrOps === undefined) {
-      try {
-        this.xattrOps = fsOps();
-      } catch {
-        this.xattrOps = null;
-      }
-    }
-    const ops = this.xattrOps;
-    if (!ops) return;
-    let names: string[];
+    const fail = (err: unknown): never => {
+      throw ioError('set xattr on', image, err);
+    };
+    let attrs: [string, Buffer][] = [];
     try {
-      names = ops.listXattrs(src);
-    } catch {
-      return;
+      attrs = readXattrs(src);
+    } catch (err) {
+      fail(err);
     }
-    for (const name of names) {
-      if (name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.') || name === 'security.selinux')
-        continue;
-      try {
-        const value = ops.getXattr(src, name);
-        if (value) ops.setXattr(dst, name, value);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'EOPNOTSUPP' && code !== 'EPERM' && code !== 'EACCES' && code !== 'ENODATA') {
-          throw ioError('set xattr on', image, err);
-        }
-      }
-    }
+    setXattrs(dst, attrs, fail);
   }
 
   private tick(): void {

@@ -23,18 +23,11 @@ import {
 import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as zlib from 'node:zlib';
-import {
-  type FsOps,
-  fsOps,
-  isTarHeader,
-  LayerError,
-  type TarHeader,
-  TarReader,
-  type TarType,
-} from '../../snapshotter/index.js';
+import { isTarHeader, LayerError, type TarHeader, TarReader, type TarType } from '../../snapshotter/index.js';
 import { CopyError, ioError, throwIfAborted } from './errors.js';
 import { makeNode } from './make-node.js';
 import { hostPath, mkdirAllInRoot, resolveImagePath } from './resolve-in-root.js';
+import { setXattrs } from './xattrs.js';
 
 /** How an archive is compressed, detected from its first bytes as moby's DetectCompression does. */
 export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
@@ -275,8 +268,8 @@ function lchtime(seconds: number): number | Date {
 }
 
 /** xattrs ADD leaves out, as COPY does: overlay's own (they would change the merged view) and host SELinux labels. */
-function skipXattr(name: string): boolean {
-  return name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.') || name === 'security.selinux';
+function rethrow(err: unknown): never {
+  throw err;
 }
 
 function errnoOf(err: unknown): string | undefined {
@@ -291,7 +284,6 @@ class Unpacker {
   private readonly parents = new Map<string, string>();
   private readonly deferred: DeferredDir[] = [];
   /** The native xattr calls, loaded on first use; null when the addon is not built (xattrs are then left out). */
-  private xattrOps: FsOps | null | undefined;
 
   constructor(
     private readonly destRoot: string,
@@ -395,7 +387,7 @@ class Unpacker {
       }
     }
     if (this.o.ownership) lchownSync(host, h.uid, h.gid);
-    this.setXattrs(host, h);
+    setXattrs(host, h.xattrs, rethrow);
     // The mode and times are set last: the directory must stay writable, and its entries change its mtime.
     this.deferred.push({ host, ino: lstatSync(host).ino, mode: h.mode, mtime: chtime(h.mtime) });
   }
@@ -422,7 +414,7 @@ class Unpacker {
       }
       if (this.o.ownership) fchownSync(fd, h.uid, h.gid);
       // After the data and the owner: writes and chown(2) drop security.capability.
-      this.setXattrs(host, h);
+      setXattrs(host, h.xattrs, rethrow);
       fchmodSync(fd, h.mode);
       const t = chtime(h.mtime);
       futimesSync(fd, t, t);
@@ -434,7 +426,7 @@ class Unpacker {
   private symlink(h: TarHeader, host: string, inner: string): void {
     this.create(host, inner, () => symlinkSync(h.linkname, host));
     if (this.o.ownership) lchownSync(host, h.uid, h.gid);
-    this.setXattrs(host, h);
+    setXattrs(host, h.xattrs, rethrow);
     const t = lchtime(h.mtime);
     lutimesSync(host, t, t);
   }
@@ -470,37 +462,10 @@ class Unpacker {
       );
     }
     if (this.o.ownership) lchownSync(host, h.uid, h.gid);
-    this.setXattrs(host, h);
+    setXattrs(host, h.xattrs, rethrow);
     chmodSync(host, h.mode);
     const t = chtime(h.mtime);
     utimesSync(host, t, t);
-  }
-
-  /**
-   * The entry's extended attributes, binary values as they are, best effort as
-   * BuildKit's untar: a file system or a caller that refuses one (EOPNOTSUPP,
-   * EPERM, EACCES) leaves it out.
-   */
-  private setXattrs(host: string, h: TarHeader): void {
-    if (h.xattrs.size === 0) return;
-    if (this.xattrOps === undefined) {
-      try {
-        this.xattrOps = fsOps();
-      } catch {
-        this.xattrOps = null;
-      }
-    }
-    const ops = this.xattrOps;
-    if (!ops) return;
-    for (const [name, value] of h.xattrs) {
-      if (skipXattr(name)) continue;
-      try {
-        ops.setXattr(host, name, value);
-      } catch (err) {
-        const code = errnoOf(err);
-        if (code !== 'EOPNOTSUPP' && code !== 'ENOTSUP' && code !== 'EPERM' && code !== 'EACCES') throw err;
-      }
-    }
   }
 
   /** Directory modes and times last, deepest first. */
