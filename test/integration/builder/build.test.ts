@@ -4,50 +4,25 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BuildEvent, type BuildOptions, build } from '../../../builder/index.js';
-import { importRootfs, openImageStore } from '../../../image/index.js';
+import type { BuildOptions } from '../../../builder/index.js';
+import { openImageStore } from '../../../image/index.js';
 import { tsbuild } from '../../helpers/cli.js';
-import { busyboxFixture, requireRoot } from '../../helpers/prereqs.js';
+import { buildCollecting, leftoverMounts as leftoverMountsUnder, makeBuilderStore, makeContext } from './support.js';
 
 let dir: string;
 let root: string;
 
 beforeAll(async () => {
-  requireRoot();
-  dir = mkdtempSync('/var/tmp/tsb-build-it-');
-  root = join(dir, 'root');
-  const { tar } = busyboxFixture();
-  await importRootfs(openImageStore(root), { kind: 'file', path: tar }, { reference: 'tsbuild-busybox:latest' });
+  ({ dir, root } = await makeBuilderStore('tsb-build-it-'));
 });
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A context directory with these files (a `Dockerfile` among them). */
-function context(files: Record<string, string>): string {
-  const ctx = mkdtempSync(join(dir, 'ctx-'));
-  for (const [name, content] of Object.entries(files)) writeFileSync(join(ctx, name), content);
-  return ctx;
-}
-
-async function run(options: Omit<BuildOptions, 'root'>) {
-  const events: BuildEvent[] = [];
-  const result = await build({ root, ...options }, (e) => events.push(e));
-  const done = events.filter((e): e is Extract<BuildEvent, { type: 'step-done' }> => e.type === 'step-done');
-  const logs = events
-    .filter((e): e is Extract<BuildEvent, { type: 'step-log' }> => e.type === 'step-log')
-    .map((e) => e.data);
-  return { result, events, done, logs, cached: (name: string) => done.find((d) => d.step.name === name)?.cached };
-}
-
-/** Mounts under the store root or the build mount dirs that are still there. */
-function leftoverMounts(): string[] {
-  return readFileSync('/proc/mounts', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[1] ?? '')
-    .filter((m) => m.startsWith(root) || m.startsWith(`/run/tsbuild/build/${process.pid}.`));
-}
+const context = (files: Record<string, string>) => makeContext(dir, files);
+const run = (options: Omit<BuildOptions, 'root'>) => buildCollecting({ root, ...options });
+const leftoverMounts = () => leftoverMountsUnder(root);
 
 function runImage(image: string, args: string[]): string {
   const r = tsbuild(['--root', root, 'run', '--rm', image, ...args]);

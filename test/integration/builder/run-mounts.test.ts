@@ -1,22 +1,19 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type BuildEvent, type BuildOptions, build } from '../../../builder/index.js';
+import { type BuildOptions, build } from '../../../builder/index.js';
 import { cacheDirName } from '../../../builder/ops/cache-mount.js';
 import { importRootfs, openImageStore } from '../../../image/index.js';
 import { CLI } from '../../helpers/cli.js';
-import { busyboxFixture, requireRoot } from '../../helpers/prereqs.js';
+import { busyboxFixture } from '../../helpers/prereqs.js';
+import { buildCollecting, leftoverMounts as leftoverMountsUnder, makeBuilderStore, makeContext } from './support.js';
 
 let dir: string;
 let root: string;
 
 beforeAll(async () => {
-  requireRoot();
-  dir = mkdtempSync('/var/tmp/tsb-run-mounts-it-');
-  root = join(dir, 'root');
-  const { tar } = busyboxFixture();
-  await importRootfs(openImageStore(root), { kind: 'file', path: tar }, { reference: 'tsbuild-busybox:latest' });
+  ({ dir, root } = await makeBuilderStore('tsb-run-mounts-it-'));
 });
 
 afterAll(() => {
@@ -28,34 +25,15 @@ afterEach(() => {
   expect(holders()).toBe(0);
 });
 
-/** A context directory with these files (paths may hold directories). */
-function context(files: Record<string, string>, parent = dir): string {
-  const ctx = mkdtempSync(join(parent, 'ctx-'));
-  for (const [name, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(ctx, name)), { recursive: true });
-    writeFileSync(join(ctx, name), content);
-  }
-  return ctx;
-}
+const context = (files: Record<string, string>, parent = dir) => makeContext(parent, files);
 
 async function run(options: Omit<BuildOptions, 'root'> & { root?: string }) {
-  const events: BuildEvent[] = [];
-  const result = await build({ root, ...options }, (e) => events.push(e));
-  const done = events.filter((e): e is Extract<BuildEvent, { type: 'step-done' }> => e.type === 'step-done');
-  const logs = events
-    .filter((e): e is Extract<BuildEvent, { type: 'step-log' }> => e.type === 'step-log')
-    .map((e) => e.data);
-  const runStep = done.find((d) => d.step.name.startsWith('RUN'));
-  return { result, events, logs, runCached: runStep?.cached };
+  const r = await buildCollecting({ root, ...options });
+  const runStep = r.done.find((d) => d.step.name.startsWith('RUN'));
+  return { ...r, runCached: runStep?.cached };
 }
 
-/** Mounts under the test's directory or this process's build mount dirs that are still there. */
-function leftoverMounts(): string[] {
-  return readFileSync('/proc/mounts', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[1] ?? '')
-    .filter((m) => m.startsWith(dir) || m.startsWith(`/run/tsbuild/build/${process.pid}.`));
-}
+const leftoverMounts = () => leftoverMountsUnder(dir);
 
 /** Cache mount holders recorded in the store (none once every build has ended). */
 function holders(): number {
