@@ -1,9 +1,13 @@
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Database, Schema } from '../../metadata/index.js';
-import { currentOwner, isOwnerAlive, migrate } from '../../metadata/index.js';
+import { currentOwner, isOwnerAlive, migrate, ownerToken, parseOwnerToken } from '../../metadata/index.js';
 import { BuildError } from '../errors.js';
+
+/** Cache directories being made (then renamed into place) start with this. */
+const TMP_PREFIX = '.tmp-';
 
 /**
  * Who holds which cache mount directory right now, for every process sharing
@@ -36,6 +40,12 @@ export interface CacheMountRequest {
   mode: number;
   uid: number;
   gid: number;
+  /**
+   * `from=`/`source=`: a new cache starts as a copy of this directory (its
+   * mode and owner too), and the cache is a different one for each base, as
+   * BuildKit keys a based cache by its base. `key` names the base's content.
+   */
+  base?: { key: string; dir: string };
 }
 
 export interface CacheMountLease {
@@ -53,9 +63,12 @@ export interface AcquireOptions {
   pollMs?: number;
 }
 
-/** The directory name of a cache id under `cache/mounts/`. */
-export function cacheDirName(id: string): string {
-  return createHash('sha256').update(id).digest('hex').slice(0, 32);
+/** The directory name of a cache (its id, and its base when it has one) under `cache/mounts/`. */
+export function cacheDirName(id: string, baseKey?: string): string {
+  return createHash('sha256')
+    .update(baseKey === undefined ? id : `${id}\0${baseKey}`)
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** Where instance `n` of a cache lives: the main directory, or `<name>.<n>` beside it. */
@@ -102,7 +115,7 @@ export async function acquireCacheMount(
     migrate(db, cacheMountSchema);
     migrated.add(db);
   }
-  const name = cacheDirName(req.id);
+  const name = cacheDirName(req.id, req.base?.key);
   const holder = randomBytes(12).toString('hex');
   const owner = currentOwner();
   const attempt = db.transaction((): number | undefined => {
@@ -173,14 +186,52 @@ function waitForRelease(ms: number, signal: AbortSignal | undefined): Promise<vo
   });
 }
 
+/**
+ * Makes a cache directory with its mode and owner, set once: its content persists
+ * across builds. It is made under a temporary name and renamed into place, so a
+ * crash never leaves a cache with the wrong owner; temporary directories of dead
+ * processes are removed here.
+ */
 function makeInstance(dir: string, req: CacheMountRequest): void {
-  mkdirSync(join(dir, '..'), { recursive: true });
-  try {
-    // Mode and owner are set once, when the directory is made; its content persists across builds.
-    mkdirSync(dir, { mode: req.mode });
-    chmodSync(dir, req.mode);
-    chownSync(dir, req.uid, req.gid);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  const parent = dirname(dir);
+  mkdirSync(parent, { recursive: true });
+  for (const entry of readdirSync(parent)) {
+    const owner = entry.startsWith(TMP_PREFIX)
+      ? parseOwnerToken(entry.slice(TMP_PREFIX.length).split('-')[0] ?? '')
+      : undefined;
+    if (owner && !isOwnerAlive(owner)) rmSync(join(parent, entry), { recursive: true, force: true });
   }
+  const tmp = join(parent, `${TMP_PREFIX}${ownerToken()}-${randomBytes(6).toString('hex')}`);
+  try {
+    if (req.base) {
+      seed(tmp, req.base.dir);
+    } else {
+      mkdirSync(tmp, { mode: req.mode });
+      chmodSync(tmp, req.mode);
+      chownSync(tmp, req.uid, req.gid);
+    }
+    renameSync(tmp, dir);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTEMPTY') return;
+    throw new BuildError(
+      'TSB_BUILD_CACHE_MOUNT',
+      req.base
+        ? `cache mount ${JSON.stringify(req.id)}: cannot make it from its base: ${(err as Error).message}`
+        : `cache mount ${JSON.stringify(req.id)}: cannot make its directory with mode ${req.mode.toString(8)} and owner ${req.uid}:${req.gid}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
+/** A copy of `source` (a directory of a mounted stage or image) at `dir`: content, modes, owners, links, xattrs, times. */
+function seed(dir: string, source: string): void {
+  const st = statSync(source);
+  if (!st.isDirectory()) throw new Error(`its source ${source} is not a directory`);
+  mkdirSync(dir);
+  const cp = spawnSync('cp', ['-a', '--', `${source}/.`, dir], { encoding: 'utf8' });
+  if (cp.error || cp.status !== 0) throw new Error(`copying its base failed: ${cp.error?.message ?? cp.stderr.trim()}`);
+  chmodSync(dir, st.mode & 0o7777);
+  chownSync(dir, st.uid, st.gid);
 }

@@ -114,7 +114,7 @@ export async function resolveRunMounts(step: RunStep, env: MountEnv, inputs?: Ca
     cleanups.length = 0;
   };
   try {
-    const caches = await acquireCaches(step, env, cleanups);
+    const pendingCaches: PendingCache[] = [];
     const selected = (inputs && plans.get(inputs)) ?? new Map<number, SelectedSource>();
     for (const f of step.files) {
       const path = join(env.tmp, `file-${randomBytes(6).toString('hex')}`);
@@ -124,8 +124,11 @@ export async function resolveRunMounts(step: RunStep, env: MountEnv, inputs?: Ca
     }
     for (const [i, m] of step.mounts.entries()) {
       env.signal?.throwIfAborted();
-      await addMount(m, env, { specs, extraEnv, cleanups, caches, selected: selected.get(i) });
+      await addMount(m, env, { specs, extraEnv, cleanups, pendingCaches, selected: selected.get(i) });
     }
+    // Caches last: a locked one is held only while the step runs, not while the other mounts are made.
+    const caches = await acquireCaches(pendingCaches, env, cleanups);
+    for (const p of pendingCaches) p.spec.source = (caches.get(p.name) as CacheMountLease).dir;
   } catch (err) {
     await release();
     throw err;
@@ -138,32 +141,42 @@ export async function resolveRunMounts(step: RunStep, env: MountEnv, inputs?: Ca
  * that two steps that lock the same caches cannot wait for each other; a
  * cache mounted twice by one step is taken once.
  */
-async function acquireCaches(step: RunStep, env: MountEnv, cleanups: Cleanup[]): Promise<Map<string, CacheMountLease>> {
+async function acquireCaches(
+  pending: PendingCache[],
+  env: MountEnv,
+  cleanups: Cleanup[],
+): Promise<Map<string, CacheMountLease>> {
   const held = new Map<string, CacheMountLease>();
-  const wanted = step.mounts
-    .filter((m): m is Extract<StepMount, { type: 'cache' }> => m.type === 'cache')
-    .map((m) => ({ m, name: cacheDirName(m.id) }))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const mountsDir = join(env.root, 'cache', 'mounts');
-  for (const { m } of wanted) {
-    if (held.has(m.id)) continue;
+  for (const p of [...pending].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    if (held.has(p.name)) continue;
+    const m = p.mount;
     const lease = await acquireCacheMount(
       env.db,
       mountsDir,
-      { id: m.id, sharing: m.sharing, mode: m.mode, uid: m.uid, gid: m.gid },
+      { id: m.id, sharing: m.sharing, mode: m.mode, uid: m.uid, gid: m.gid, ...(p.base ? { base: p.base } : {}) },
       { signal: env.signal },
     );
     cleanups.push(async () => lease.release());
-    held.set(m.id, lease);
+    held.set(p.name, lease);
   }
   return held;
+}
+
+/** A cache mount's spec, its source filled in once the caches are taken. */
+interface PendingCache {
+  spec: ExtraMount & { type: 'bind' };
+  mount: Extract<StepMount, { type: 'cache' }>;
+  /** The cache's directory name (its id and base). */
+  name: string;
+  base?: { key: string; dir: string };
 }
 
 interface MountSink {
   specs: ExtraMount[];
   extraEnv: string[];
   cleanups: Cleanup[];
-  caches: Map<string, CacheMountLease>;
+  pendingCaches: PendingCache[];
   /** A context bind's selection from `runInputs`. */
   selected?: SelectedSource;
 }
@@ -179,8 +192,21 @@ async function addMount(m: StepMount, env: MountEnv, sink: MountSink): Promise<v
       });
       return;
     case 'cache': {
-      const lease = sink.caches.get(m.id) as CacheMountLease;
-      specs.push({ type: 'bind', source: lease.dir, destination: m.target, readonly: m.readonly });
+      const spec = { type: 'bind' as const, source: '', destination: m.target, readonly: m.readonly };
+      specs.push(spec);
+      // A based cache (from=, source=) is keyed by its base's content: the stage's key or the image's top layer.
+      let base: PendingCache['base'];
+      if (m.from) {
+        const from = m.from;
+        const fromKey = from.type === 'stage' ? (await env.stage(from.stage)).key : await env.image(from.normalized);
+        const dir = await mountedSource(
+          { type: 'bind', target: m.target, source: m.source, from, readwrite: false },
+          env,
+          cleanups,
+        );
+        base = { key: `${fromKey ?? 'scratch'}:${m.source}`, dir };
+      }
+      sink.pendingCaches.push({ spec, mount: m, name: cacheDirName(m.id, base?.key), ...(base ? { base } : {}) });
       return;
     }
     case 'bind': {

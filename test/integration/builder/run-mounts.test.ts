@@ -296,3 +296,32 @@ describe('RUN --mount=type=cache sharing', () => {
     expect(after.runCached).toBe(false);
   });
 });
+
+describe('RUN --mount=type=cache from a stage', () => {
+  it('a new cache starts as a copy of the stage path; it persists, and the same id without from is another cache', async () => {
+    const ctx = context({
+      Dockerfile: [
+        'FROM tsbuild-busybox AS seed',
+        'RUN mkdir -p /seed/sub && echo base > /seed/a.txt && echo deep > /seed/sub/b.txt && chown -R 7:8 /seed/sub && chmod 0750 /seed',
+        'FROM tsbuild-busybox',
+        'ARG N',
+        'RUN --mount=type=cache,id=cf1,from=seed,source=/seed,target=/c cat /c/a.txt /c/sub/b.txt; stat -c "%u:%g %a" /c/sub /c; echo "run $N" >> /c/a.txt',
+        'RUN --mount=type=cache,id=cf1,target=/c ls -A /c | wc -l',
+      ].join('\n'),
+    });
+    const first = await run({ context: ctx, buildArgs: { N: '1' } });
+    expect(first.logs.join('\n')).toContain('base\ndeep\n7:8 755\n0:0 750');
+    // The id alone (no from) names an empty cache of its own.
+    expect(first.logs.at(-1)).toBe('0');
+    const second = await run({ context: ctx, buildArgs: { N: '2' } });
+    expect(second.logs.join('\n')).toContain('base\nrun 1\ndeep');
+  });
+
+  it('a missing source in the stage fails with the step line', async () => {
+    const ctx = context({
+      Dockerfile:
+        'FROM tsbuild-busybox AS seed\nFROM tsbuild-busybox\nRUN --mount=type=cache,from=seed,source=/nope,target=/c true\n',
+    });
+    await expect(run({ context: ctx })).rejects.toMatchObject({ code: 'TSB_BUILD_MOUNT_SOURCE' });
+  });
+});
