@@ -11,5 +11,6 @@ export { OWNER_PID_LABEL } from './snapshot-store.js';
 export type { SquashOptions } from './squash.js';
 export { isTarHeader, type TarHeader, type TarType } from './tar/header.js';
 export { TarReader, type TarReaderOptions } from './tar/reader.js';
+export { keepXattr } from './tree-writer.js';
 export type { Mount, SnapshotDriver, SnapshotInfo, SnapshotKind, Snapshotter, Usage } from './types.js';
 export type { WriteLayerOptions } from './write-layer.js';

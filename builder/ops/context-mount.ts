@@ -123,7 +123,12 @@ async function scratchDir(lower: string, env: ContextMountEnv, cleanups: Cleanup
   const base = realpathSync(lower);
   const tmp = realpathSync(env.tmp);
   if (tmp !== base && !tmp.startsWith(base === '/' ? '/' : `${base}/`)) return env.tmp;
-  const dir = join(env.mnt, `scratch-${randomBytes(6).toString('hex')}`);
+  return tmpfsDir(env.mnt, 'scratch', cleanups);
+}
+
+/** A fresh tmpfs (mode 0700) in `mnt`, unmounted and removed by `cleanups`: for what must not reach the store's disk. */
+export async function tmpfsDir(mnt: string, prefix: string, cleanups: Cleanup[]): Promise<string> {
+  const dir = join(mnt, `${prefix}-${randomBytes(6).toString('hex')}`);
   await mkdir(dir, { recursive: true });
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   await mountAll([{ type: 'tmpfs', source: 'tmpfs', options: ['mode=0700'] }], dir);

@@ -208,16 +208,17 @@ class Copier {
 
   /** Copies a source's extended attributes (security.capability among them) best effort, as BuildKit's copy does. */
   private copyXattrs(src: string, dst: string, image: string): void {
-    const fail = (err: unknown): never => {
-      throw ioError('set xattr on', image, err);
-    };
-    let attrs: [string, Buffer][] = [];
+    let attrs: [string, Buffer][];
     try {
       attrs = readXattrs(src);
     } catch (err) {
-      fail(err);
+      throw ioError('read xattrs of the source of', image, err);
     }
-    setXattrs(dst, attrs, fail);
+    try {
+      setXattrs(dst, attrs);
+    } catch (err) {
+      throw ioError('set xattr on', image, err);
+    }
   }
 
   private tick(): void {

@@ -13,7 +13,7 @@ import { BuildError } from '../errors.js';
 import type { FsState } from '../state.js';
 import type { BuildSecret } from '../types.js';
 import { acquireCacheMount, type CacheMountLease, cacheDirName } from './cache-mount.js';
-import { bindSourceDigest, type Cleanup, mountContextSource, selectBindSource } from './context-mount.js';
+import { bindSourceDigest, type Cleanup, mountContextSource, selectBindSource, tmpfsDir } from './context-mount.js';
 import type { ExtraMount } from './exec.js';
 import { resolveInRoot } from './resolve-in-root.js';
 
@@ -177,6 +177,8 @@ interface MountSink {
   extraEnv: string[];
   cleanups: Cleanup[];
   pendingCaches: PendingCache[];
+  /** The step's tmpfs for secret files, made for the first one. */
+  secretDir?: string;
   /** A context bind's selection from `runInputs`. */
   selected?: SelectedSource;
 }
@@ -233,7 +235,9 @@ async function addMount(m: StepMount, env: MountEnv, sink: MountSink): Promise<v
       }
       if (m.env !== undefined) extraEnv.push(`${m.env}=${value.toString()}`);
       if (m.target !== undefined || m.env === undefined) {
-        const path = join(env.tmp, `secret-${randomBytes(6).toString('hex')}`);
+        // Secrets live in a tmpfs of the step's (as BuildKit's), never on the store's disk.
+        sink.secretDir ??= await tmpfsDir(env.mnt, 'secrets', cleanups);
+        const path = join(sink.secretDir, `secret-${randomBytes(6).toString('hex')}`);
         writeFileSync(path, value, { mode: m.mode });
         chmodSync(path, m.mode);
         chownSync(path, m.uid, m.gid);

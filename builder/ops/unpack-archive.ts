@@ -225,7 +225,10 @@ export async function unpackArchive(
 }
 
 interface DeferredDir {
+  /** The directory's path inside the destination, and where it was on the host when it was made. */
+  inner: string;
   host: string;
+  dev: number;
   ino: number;
   mode: number;
   mtime: number;
@@ -265,11 +268,6 @@ function chtime(seconds: number): number {
 /** The mtime of a symlink, kept as it is (moby's lutimes): Node takes a negative number for "now", so those go as Dates. */
 function lchtime(seconds: number): number | Date {
   return seconds < 0 ? new Date(seconds * 1000) : seconds;
-}
-
-/** xattrs ADD leaves out, as COPY does: overlay's own (they would change the merged view) and host SELinux labels. */
-function rethrow(err: unknown): never {
-  throw err;
 }
 
 function errnoOf(err: unknown): string | undefined {
@@ -387,9 +385,10 @@ class Unpacker {
       }
     }
     if (this.o.ownership) lchownSync(host, h.uid, h.gid);
-    setXattrs(host, h.xattrs, rethrow);
+    setXattrs(host, h.xattrs);
     // The mode and times are set last: the directory must stay writable, and its entries change its mtime.
-    this.deferred.push({ host, ino: lstatSync(host).ino, mode: h.mode, mtime: chtime(h.mtime) });
+    const st = lstatSync(host);
+    this.deferred.push({ inner, host, dev: st.dev, ino: st.ino, mode: h.mode, mtime: chtime(h.mtime) });
   }
 
   private async file(h: TarHeader, host: string, inner: string, reader: TarReader): Promise<void> {
@@ -414,7 +413,7 @@ class Unpacker {
       }
       if (this.o.ownership) fchownSync(fd, h.uid, h.gid);
       // After the data and the owner: writes and chown(2) drop security.capability.
-      setXattrs(host, h.xattrs, rethrow);
+      setXattrs(host, h.xattrs);
       fchmodSync(fd, h.mode);
       const t = chtime(h.mtime);
       futimesSync(fd, t, t);
@@ -426,7 +425,7 @@ class Unpacker {
   private symlink(h: TarHeader, host: string, inner: string): void {
     this.create(host, inner, () => symlinkSync(h.linkname, host));
     if (this.o.ownership) lchownSync(host, h.uid, h.gid);
-    setXattrs(host, h.xattrs, rethrow);
+    setXattrs(host, h.xattrs);
     const t = lchtime(h.mtime);
     lutimesSync(host, t, t);
   }
@@ -462,18 +461,26 @@ class Unpacker {
       );
     }
     if (this.o.ownership) lchownSync(host, h.uid, h.gid);
-    setXattrs(host, h.xattrs, rethrow);
+    setXattrs(host, h.xattrs);
     chmodSync(host, h.mode);
     const t = chtime(h.mtime);
     utimesSync(host, t, t);
   }
 
-  /** Directory modes and times last, deepest first. */
+  /**
+   * Directory modes and times last, deepest first, on the directories the
+   * entries made: a directory whose path now leads elsewhere (a later entry
+   * replaced a parent with a symlink) or that was replaced is left alone, so
+   * nothing outside the destination is ever touched.
+   */
   finish(): void {
     for (let i = this.deferred.length - 1; i >= 0; i--) {
       const dir = this.deferred[i] as DeferredDir;
+      if (hostPath(this.destRoot, resolveImagePath(this.destRoot, dir.inner, { followFinal: false })) !== dir.host) {
+        continue;
+      }
       const st = lstatSync(dir.host, { throwIfNoEntry: false });
-      if (!st?.isDirectory() || st.ino !== dir.ino) continue;
+      if (!st?.isDirectory() || st.dev !== dir.dev || st.ino !== dir.ino) continue;
       chmodSync(dir.host, dir.mode);
       utimesSync(dir.host, dir.mtime, dir.mtime);
     }

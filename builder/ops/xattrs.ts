@@ -1,11 +1,6 @@
-import { type FsOps, fsOps } from '../../snapshotter/index.js';
+import { type FsOps, fsOps, keepXattr } from '../../snapshotter/index.js';
 
 let ops: FsOps | null | undefined;
-
-/** Overlay's own attributes and SELinux labels are never carried into a layer (BuildKit's copy and untar skip them). */
-function skipped(name: string): boolean {
-  return name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.') || name === 'security.selinux';
-}
 
 /** Errors that mean "this file system or caller takes no such attribute": the attribute is left out. */
 const REFUSALS = new Set(['EOPNOTSUPP', 'ENOTSUP', 'EPERM', 'EACCES', 'ENODATA']);
@@ -24,17 +19,18 @@ function xattrOps(): FsOps | null {
 /**
  * Sets extended attributes (binary values as they are, security.capability
  * among them) best effort, as BuildKit's copy and untar do: an attribute the
- * file system or the caller refuses is left out; other errors go to `fail`.
+ * file system or the caller refuses is left out; other errors are thrown.
+ * Overlay's own attributes and SELinux labels are never carried into a layer.
  */
-export function setXattrs(path: string, attrs: Iterable<[string, Buffer]>, fail: (err: unknown) => never): void {
+export function setXattrs(path: string, attrs: Iterable<[string, Buffer]>): void {
   const fs = xattrOps();
   if (!fs) return;
   for (const [name, value] of attrs) {
-    if (skipped(name)) continue;
+    if (!keepXattr(name)) continue;
     try {
       fs.setXattr(path, name, value);
     } catch (err) {
-      if (!REFUSALS.has((err as NodeJS.ErrnoException).code ?? '')) fail(err);
+      if (!REFUSALS.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
     }
   }
 }
@@ -51,7 +47,7 @@ export function readXattrs(path: string): [string, Buffer][] {
   }
   const out: [string, Buffer][] = [];
   for (const name of names) {
-    if (skipped(name)) continue;
+    if (!keepXattr(name)) continue;
     try {
       const value = fs.getXattr(path, name);
       if (value) out.push([name, value]);

@@ -207,15 +207,17 @@ describe('build()', () => {
     expect(runImage('cachemount:1', ['cat', '/links']).trim()).toBe('1');
   });
 
-  it('RUN --mount=type=secret reads a secret that is not in the image', async () => {
+  it('RUN --mount=type=secret reads a secret that is not in the image, from a tmpfs', async () => {
     const secret = join(dir, 'token');
     writeFileSync(secret, 's3cr3t');
     const ctx = context({
       Dockerfile:
-        'FROM tsbuild-busybox\nRUN --mount=type=secret,id=tok cat /run/secrets/tok && echo && ls /run/secrets | wc -l\n',
+        'FROM tsbuild-busybox\nRUN --mount=type=secret,id=tok cat /run/secrets/tok && echo && stat -f -c %T /run/secrets/tok\n',
     });
     const r = await run({ context: ctx, secrets: [{ id: 'tok', src: secret }], noCache: true, tags: ['secret:1'] });
     expect(r.logs[0]).toBe('s3cr3t');
+    // The secret's file never touched the store's disk.
+    expect(r.logs[1]).toBe('tmpfs');
     expect(runImage('secret:1', ['sh', '-c', 'ls /run/secrets 2>&1 || true']).includes('tok')).toBe(false);
   });
 

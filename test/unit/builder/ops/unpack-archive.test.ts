@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
@@ -280,6 +289,22 @@ describe('ADD unpacks hostile archives inside the destination', () => {
     expect(readFileSync(join(sb.root, 't', sb.outside, 'pwned3'), 'utf8')).toBe('w');
     expect(lstatSync(join(sb.root, 't/hl')).ino).toBe(lstatSync(join(sb.root, 't/up')).ino);
     expect(readlinkSync(join(sb.root, 't/abslink'))).toBe('/etc');
+  });
+
+  it("a directory's deferred mode never lands outside when a later entry turns a parent into a symlink", async () => {
+    mkdirSync(join(sb.outside, 'v'), { mode: 0o755 });
+    chmodSync(join(sb.outside, 'v'), 0o755);
+    writeFileSync(
+      join(sb.ctx, 'swap.tar'),
+      await tarOf([
+        { name: 'x/', type: 'directory' },
+        { name: 'x/v/', type: 'directory', mode: 0o700 },
+        { name: 'x', type: 'symlink', linkname: sb.outside },
+      ]),
+    );
+    await add(['swap.tar'], '/t/');
+    expect(statSync(join(sb.outside, 'v')).mode & 0o7777).toBe(0o755);
+    expect(readlinkSync(join(sb.root, 't/x'))).toBe(sb.outside);
   });
 
   it('an entry never writes through an existing symlink of the image', async () => {
