@@ -29,12 +29,14 @@ export function openDatabase(path: string): Database {
   try {
     // better-sqlite3 takes the loaded addon object too; its types name only a path.
     db = new BetterSqlite3(path, { timeout: 30_000, ...(nativeBinding() as { nativeBinding?: string }) });
+    // Before any statement is made: see cacheStatements (no statement is ever garbage collected).
+    cacheStatements(db);
     const conn = db;
     whileBusy(() => {
       // Switching to WAL takes a lock that SQLite does not wait for: ask first (it is WAL after the first open).
-      if (conn.pragma('journal_mode', { simple: true }) !== 'wal') conn.pragma('journal_mode = WAL');
-      conn.pragma('synchronous = NORMAL');
-      conn.pragma('foreign_keys = ON');
+      // Through prepare and exec, never db.pragma(): it makes a statement per call (see cacheStatements).
+      if (conn.prepare('PRAGMA journal_mode').pluck().get() !== 'wal') conn.exec('PRAGMA journal_mode = WAL');
+      conn.exec('PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON');
       conn.exec('CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)');
     });
   } catch (err) {
@@ -46,7 +48,6 @@ export function openDatabase(path: string): Database {
       },
     );
   }
-  cacheStatements(db);
   open.set(path, db);
   return db;
 }
@@ -56,7 +57,10 @@ export function openDatabase(path: string): Database {
  * method prepares its statements where it uses them, and compiling the same SQL
  * again on each call was most of the time a cached build spent in SQLite.
  * (No code iterates a statement while running it again, and the SQL texts are
- * constants, so sharing is safe and the cache stays small.)
+ * constants, so sharing is safe and the cache stays small.) It also means that
+ * no statement is ever garbage collected while the process runs: on Node 24,
+ * better-sqlite3 12's Statement destructor aborts the process when a collection
+ * runs it (its ObjectWrap removes a cleanup hook with no current environment).
  */
 function cacheStatements(db: Database): void {
   const compile = db.prepare.bind(db);
