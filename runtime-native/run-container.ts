@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -161,7 +161,14 @@ export async function runContainer(options: RunContainerOptions): Promise<RunRes
     }
     return await runWithTerminal(runtime, spec, options);
   } finally {
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    if (scratch) {
+      // overlayfs leaves work/work with mode 000: a caller that is not root (rootless) must open it first;
+      // Node 20's rmSync did that itself, Node 24's does not.
+      try {
+        chmodSync(join(scratch, 'work', 'work'), 0o700);
+      } catch {}
+      rmSync(scratch, { recursive: true, force: true });
+    }
   }
 }
 

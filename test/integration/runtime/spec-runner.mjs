@@ -1,6 +1,6 @@
 // Runs RunSpecs in this process and prints one JSON result per spec: the rootless tests start it
 // with the uid of tsbuild-test, the cgroup v2 tests in a mount namespace where /sys/fs/cgroup is cgroup2.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -40,6 +40,10 @@ for (const spec of cases) {
       results.push({ error: { code: e.code, step: e.step, syscall: e.syscall, field: e.field, message: e.message } });
     }
   } finally {
+    // overlayfs leaves work/work with mode 000; Node 24's rmSync does not chmod its way in as Node 20's did.
+    try {
+      chmodSync(join(scratch, 'work', 'work'), 0o700);
+    } catch {}
     rmSync(scratch, { recursive: true, force: true });
   }
 }
