@@ -4,10 +4,13 @@
  *
  * Most of a short command's time is Node starting and compiling JavaScript. An ES
  * module entry costs Node's ESM loader (~8 ms here) and each chunk a round trip;
- * one CommonJS script compiled from a code cache costs neither. The cache is
- * written when a command first runs (or when V8 rejects it: another Node, other
- * flags) and holds the functions that command compiled, so each command's cache
- * is as small as its own path. Its name carries the bundle's build ID (a digest
+ * one CommonJS script compiled from a code cache costs neither. A command's
+ * cache holds the functions it compiled (each command's is as small as its own
+ * paths): it is written at the exit of the command's first GENERATIONS runs,
+ * each time with what this run compiled on top of what the cache held (one run
+ * may stop early, as a failed build, and the next take the whole path), and
+ * again when V8 rejects it (another Node, other flags). Its name carries the
+ * generation, the bundle's build ID (a digest
  * of its sources: V8 itself checks only the source's length), Node's version
  * and the architecture. It lives next to the bundle, else in the user's cache
  * directory; never in a shared temporary directory, whose files another user
@@ -40,17 +43,27 @@ function cacheDirs(): string[] {
   return [join(__dirname, 'v8-cache'), ...(user ? [join(user, 'tsbuild', 'v8-cache')] : [])];
 }
 
-function readCache(name: string): Buffer | undefined {
+/** Runs whose exit writes the cache again (writing costs ~5 ms, so it stops). */
+const GENERATIONS = 3;
+
+const cacheName = (generation: number) =>
+  `${commandOf(process.argv.slice(2))}-${__TSBUILD_BUILD_ID__}-${process.version}-${process.arch}.g${generation}.bin`;
+
+/** The newest generation of this command's cache, if any. */
+function readCache(): { data: Buffer; generation: number } | undefined {
   for (const dir of cacheDirs()) {
-    try {
-      return readFileSync(join(dir, name));
-    } catch {}
+    for (let generation = GENERATIONS; generation > 0; generation--) {
+      try {
+        return { data: readFileSync(join(dir, cacheName(generation))), generation };
+      } catch {}
+    }
   }
   return undefined;
 }
 
-/** Writes the cache atomically into the first directory that takes it, and drops other builds' caches there. */
-function writeCache(name: string, data: Buffer): void {
+/** Writes the cache atomically into the first directory that takes it, and drops other builds' caches and older generations there. */
+function writeCache(generation: number, data: Buffer): void {
+  const name = cacheName(generation);
   for (const dir of cacheDirs()) {
     const tmp = join(dir, `.${name}.${process.pid}`);
     try {
@@ -62,20 +75,24 @@ function writeCache(name: string, data: Buffer): void {
       continue;
     }
     const build = `-${__TSBUILD_BUILD_ID__}-`;
-    for (const f of readdirSync(dir)) if (!f.includes(build)) rmSync(join(dir, f), { force: true });
+    const older = new Set(Array.from({ length: GENERATIONS }, (_, i) => cacheName(i + 1)));
+    older.delete(name);
+    for (const f of readdirSync(dir)) {
+      if (!f.includes(build) || older.has(f)) rmSync(join(dir, f), { force: true });
+    }
     return;
   }
 }
 
-const name = `${commandOf(process.argv.slice(2))}-${__TSBUILD_BUILD_ID__}-${process.version}-${process.arch}.bin`;
-const cachedData = readCache(name);
+const cached = readCache();
 const script = new vm.Script(
   `(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, 'utf8')}\n})`,
-  { filename: bundle, ...(cachedData ? { cachedData } : {}) },
+  { filename: bundle, ...(cached ? { cachedData: cached.data } : {}) },
 );
-if (cachedData === undefined || script.cachedDataRejected) {
+const generation = cached === undefined || script.cachedDataRejected ? 1 : cached.generation + 1;
+if (generation <= GENERATIONS) {
   // At exit the cache also holds the functions compiled while the command ran.
-  process.once('exit', () => writeCache(name, script.createCachedData()));
+  process.once('exit', () => writeCache(generation, script.createCachedData()));
 }
 const cli = { exports: {} };
 (script.runInThisContext() as (...args: unknown[]) => void).call(

@@ -122,17 +122,25 @@ describe('bin/tsbuild (the installed command)', () => {
     expect(env.stdout).not.toContain('CA_CERTS');
   });
 
-  it('writes a code cache per command and recovers from a corrupt one', async () => {
-    const r = await run(BIN, ['--root', join(dir, 'root'), 'info'], baseEnv);
-    expect(r.status, r.stderr).toBe(0);
-    const caches = readdirSync(CACHE_DIR).filter((f) => f.startsWith(`info-`) && f.endsWith(`-${process.arch}.bin`));
-    expect(caches).toHaveLength(1);
-    const file = join(CACHE_DIR, caches[0] as string);
+  it('writes a code cache per command, grows it over its first runs, and recovers from a corrupt one', async () => {
+    const root = join(dir, 'root');
+    const info = () => run(BIN, ['--root', root, 'info'], baseEnv);
+    const caches = () =>
+      readdirSync(CACHE_DIR).filter((f) => f.startsWith('info-') && f.endsWith(`-${process.arch}.g${f.at(-5)}.bin`));
+    const first = await info();
+    expect(first.status, first.stderr).toBe(0);
+    for (let i = 0; i < 3; i++) expect((await info()).stdout).toBe(first.stdout);
+    // Three runs wrote it (generations 1-3); later runs only read it.
+    expect(caches()).toEqual([expect.stringMatching(/\.g3\.bin$/)]);
+    const file = join(CACHE_DIR, caches()[0] as string);
+    const written = readFileSync(file);
+    expect((await info()).status).toBe(0);
+    expect(readFileSync(file).equals(written)).toBe(true);
+    // V8 rejects garbage: the command still works and a fresh cache replaces it.
     writeFileSync(file, Buffer.alloc(4096, 0x5a));
-    const again = await run(BIN, ['--root', join(dir, 'root'), 'info'], baseEnv);
+    const again = await info();
     expect(again.status, again.stderr).toBe(0);
-    expect(again.stdout).toBe(r.stdout);
-    // V8 rejected the garbage and the loader wrote a fresh cache.
-    expect(readFileSync(file).equals(Buffer.alloc(4096, 0x5a))).toBe(false);
+    expect(again.stdout).toBe(first.stdout);
+    expect(caches()).toEqual([expect.stringMatching(/\.g1\.bin$/)]);
   });
 });
