@@ -325,6 +325,7 @@ export class Solver {
       secrets: env.options.secrets ?? [],
       signal: env.options.signal,
       stage: (i: number) => this.stage(i),
+      stageName: (i: number) => env.graph.stages.find((s) => s.index === i)?.name,
       image: async (normalized: string) => {
         const image = env.baseImages.get(normalized) as BaseImage;
         env.lease.add('image', image.record.digest);

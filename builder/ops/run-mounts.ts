@@ -32,6 +32,8 @@ export interface MountEnv {
   secrets: readonly BuildSecret[];
   signal?: AbortSignal;
   stage(index: number): Promise<FsState>;
+  /** A stage's `AS` name, for messages. */
+  stageName?(index: number): string | undefined;
   /** Unpacks an image and returns its top snapshot. */
   image(normalized: string): Promise<string | undefined>;
   label(): string;
@@ -285,7 +287,7 @@ async function mountedSource(
   if (!existsSync(source)) {
     throw new BuildError(
       'TSB_BUILD_MOUNT_SOURCE',
-      `failed to compute cache key: ${JSON.stringify(m.source)} not found in ${from.type === 'stage' ? `stage ${from.stage}` : from.normalized}`,
+      `failed to compute cache key: ${JSON.stringify(m.source)} not found in ${from.type === 'stage' ? `stage ${env.stageName?.(from.stage) ?? from.stage}` : from.normalized}`,
     );
   }
   return source;

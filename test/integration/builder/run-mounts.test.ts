@@ -190,7 +190,7 @@ describe('RUN --mount=type=bind from a stage', () => {
     );
     await expect(run({ context: ctx })).rejects.toMatchObject({
       code: 'TSB_BUILD_MOUNT_SOURCE',
-      message: 'failed to compute cache key: "/outer" not found in stage 0',
+      message: 'failed to compute cache key: "/outer" not found in stage a',
     });
   });
 });
