@@ -43,7 +43,7 @@ export async function applyLayer(sn: Snapshotter, o: ApplyLayerOptions): Promise
   try {
     const paths = store.paths(key);
     const hash = sha256Hex();
-    const reader = new TarReader(decompressed(o.layer), (c) => hash.update(c));
+    const reader = new TarReader(decompressed(o.layer), { onData: (c) => hash.update(c) });
     const extractor = new Extractor({
       root: paths.fs,
       lowers: store.driver === 'overlay' ? paths.lowers : [],

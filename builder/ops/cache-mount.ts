@@ -15,7 +15,7 @@ const TMP_PREFIX = '.tmp-';
  * ends. A row whose process is gone (kill -9) no longer counts and is removed
  * by the next acquisition.
  */
-export const cacheMountSchema: Schema = {
+const cacheMountSchema: Schema = {
   module: 'builder-cache-mounts',
   migrations: [
     `CREATE TABLE cache_mount_holders (

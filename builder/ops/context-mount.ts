@@ -140,7 +140,7 @@ export async function tmpfsDir(mnt: string, prefix: string, cleanups: Cleanup[])
  * Writes an overlay layer that hides `hidden` (paths relative to `lower`):
  * a whiteout for each, in copies of their parent directories.
  */
-export function hideLayer(layer: string, lower: string, hidden: readonly string[]): void {
+function hideLayer(layer: string, lower: string, hidden: readonly string[]): void {
   const ops = fsOps();
   const dirs = new Set<string>(['']);
   mkdirSync(layer, { recursive: true });

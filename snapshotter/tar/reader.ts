@@ -30,11 +30,10 @@ export class TarReader {
   bytes = 0;
 
   /** `options` may be just the `onData` callback. */
-  constructor(source: AsyncIterable<Buffer>, options: TarReaderOptions | ((chunk: Buffer) => void) = {}) {
+  constructor(source: AsyncIterable<Buffer>, options: TarReaderOptions = {}) {
     this.source = source[Symbol.asyncIterator]();
-    const o = typeof options === 'function' ? { onData: options } : options;
-    this.onData = o.onData;
-    this.subject = o.subject ?? 'layer';
+    this.onData = options.onData;
+    this.subject = options.subject ?? 'layer';
   }
 
   private truncated(what: string): LayerError {

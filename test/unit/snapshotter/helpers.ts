@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { BLOCK, END_OF_ARCHIVE, encodeHeader, padding, type TarHeader } from '../../../snapshotter/tar/header.js';
+import { TarReader, type TarReaderOptions } from '../../../snapshotter/tar/reader.js';
 
 export interface TarEntry extends Partial<TarHeader> {
   name: string;
@@ -46,4 +47,18 @@ export function tempDir(prefix = 'tsb-sn-'): { dir: string; remove: () => void }
   const base = process.getuid?.() === 0 ? '/var/tmp' : tmpdir();
   const dir = mkdtempSync(join(base, prefix));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Every entry of a tar read with TarReader (its data as latin1), and the bytes the reader consumed. */
+export async function readTarEntries(parts: Iterable<Buffer>, options?: TarReaderOptions) {
+  const reader = new TarReader(Readable.from(parts), options);
+  const entries: (TarHeader & { data: string })[] = [];
+  for (;;) {
+    const h = await reader.next();
+    if (!h) break;
+    const body: Buffer[] = [];
+    for await (const c of reader.body()) body.push(c);
+    entries.push({ ...h, data: Buffer.concat(body).toString('latin1') });
+  }
+  return { entries, bytes: reader.bytes };
 }

@@ -1,23 +1,12 @@
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { cleanPath } from '../../../snapshotter/extract.js';
-import { encodeHeader, type TarHeader } from '../../../snapshotter/tar/header.js';
-import { TarReader } from '../../../snapshotter/tar/reader.js';
-import { makeTar } from './helpers.js';
+import { encodeHeader } from '../../../snapshotter/tar/header.js';
+import { makeTar, readTarEntries } from './helpers.js';
 
 async function readAll(buf: Buffer, chunk = 7) {
   const parts: Buffer[] = [];
   for (let i = 0; i < buf.length; i += chunk) parts.push(buf.subarray(i, i + chunk));
-  const reader = new TarReader(Readable.from(parts));
-  const out: (TarHeader & { data: string })[] = [];
-  for (;;) {
-    const h = await reader.next();
-    if (!h) break;
-    const body: Buffer[] = [];
-    for await (const c of reader.body()) body.push(c);
-    out.push({ ...h, data: Buffer.concat(body).toString('latin1') });
-  }
-  return { entries: out, bytes: reader.bytes };
+  return readTarEntries(parts);
 }
 
 describe('tar codec', () => {

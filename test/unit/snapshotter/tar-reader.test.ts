@@ -1,8 +1,7 @@
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { isTarHeader, TarReader, type TarReaderOptions } from '../../../snapshotter/index.js';
+import { isTarHeader, type TarReaderOptions } from '../../../snapshotter/index.js';
 import { END_OF_ARCHIVE, encodeHeader, padding, type TarHeader } from '../../../snapshotter/tar/header.js';
-import { makeTar } from './helpers.js';
+import { makeTar, readTarEntries } from './helpers.js';
 
 function header(h: Partial<TarHeader> & { name: string }): Buffer {
   return encodeHeader({
@@ -64,16 +63,7 @@ function file(name: string, data: string, h: Partial<TarHeader> = {}): Buffer {
 }
 
 async function entries(tar: Buffer, options?: TarReaderOptions) {
-  const reader = new TarReader(Readable.from([tar]), options);
-  const out: (TarHeader & { data: string })[] = [];
-  for (;;) {
-    const h = await reader.next();
-    if (!h) break;
-    const body: Buffer[] = [];
-    for await (const c of reader.body()) body.push(c);
-    out.push({ ...h, data: Buffer.concat(body).toString('latin1') });
-  }
-  return out;
+  return (await readTarEntries([tar], options)).entries;
 }
 
 describe('TarReader', () => {
