@@ -1,6 +1,7 @@
 import type { ImageRecord, ImageStore, Lease } from '../image/index.js';
 import { sha256 } from '../image/index.js';
-import type { Stage } from '../parser/index.js';
+import type { GraphImageConfig as ImageConfig, Stage } from '../parser/index.js';
+import { type GoJsonValue, goJson } from './go-json.js';
 import { LAYER_MEDIA_TYPE } from './solver.js';
 import type { FsState, HistoryItem } from './state.js';
 
@@ -27,19 +28,20 @@ export async function exportImage(o: ExportOptions): Promise<{ record: ImageReco
   const { stage, state } = o;
   const history = fillCreated(state.history);
   const created = history.at(-1)?.created;
-  const config = { ...stage.config };
+  const config: ImageConfig = { ...stage.config };
   if (o.labels && Object.keys(o.labels).length > 0) config.Labels = { ...(config.Labels ?? {}), ...o.labels };
-  const image: Record<string, unknown> = {
-    architecture: stage.platform.architecture,
-    ...(stage.author !== undefined ? { author: stage.author } : {}),
-    config,
-    ...(created !== undefined ? { created } : {}),
-    history,
-    os: stage.platform.os,
-    rootfs: { type: 'layers', diff_ids: state.layers.map((l) => l.diffId) },
-    ...(stage.platform.variant !== undefined ? { variant: stage.platform.variant } : {}),
-  };
-  const configBytes = Buffer.from(JSON.stringify(image));
+  // BuildKit's exporter edits the config as a Go map: its top-level keys come out sorted
+  const image = new Map<string, GoJsonValue>([
+    ['architecture', stage.platform.architecture],
+    ['config', configDocument(config)],
+    ['history', history as unknown as GoJsonValue[]],
+    ['os', stage.platform.os],
+    ['rootfs', { type: 'layers', diff_ids: state.layers.map((l) => l.diffId) }],
+  ]);
+  if (stage.author !== undefined) image.set('author', stage.author);
+  if (created !== undefined) image.set('created', created);
+  if (stage.platform.variant !== undefined) image.set('variant', stage.platform.variant);
+  const configBytes = Buffer.from(goJson(image));
   const configDigest = sha256(configBytes);
   // A cached rebuild makes the same config: it is in the store already.
   o.lease.add('blob', configDigest);
@@ -68,13 +70,65 @@ function dockerLayerType(mediaType: string): string {
   return mediaType;
 }
 
-/** History entries without a time take the time of the entry before them (or after, at the start). */
-function fillCreated(history: HistoryItem[]): HistoryItem[] {
-  let last = history.find((h) => h.created !== undefined)?.created;
+/**
+ * The `config` of the image as BuildKit writes it (dockerspec.DockerOCIImageConfig): its fields in
+ * that struct's order, empty ones left out, and none of the Docker engine's container fields
+ * (Hostname, AttachStdin, Image, …) a base image's config may carry.
+ */
+export function configDocument(c: ImageConfig): GoJsonValue {
+  const list = (l: readonly string[] | null | undefined) => (l && l.length > 0 ? l : undefined);
+  const map = <T extends GoJsonValue>(m: Record<string, T> | null | undefined) =>
+    m && Object.keys(m).length > 0 ? new Map<string, GoJsonValue>(Object.entries(m)) : undefined;
+  const h = c.Healthcheck;
+  return {
+    User: c.User || undefined,
+    ExposedPorts: map(c.ExposedPorts),
+    Env: list(c.Env),
+    Entrypoint: list(c.Entrypoint),
+    Cmd: list(c.Cmd),
+    Volumes: map(c.Volumes),
+    WorkingDir: c.WorkingDir || undefined,
+    Labels: map(c.Labels),
+    StopSignal: c.StopSignal || undefined,
+    ArgsEscaped: c.ArgsEscaped || undefined,
+    Healthcheck: h
+      ? {
+          Test: list(h.Test),
+          Interval: h.Interval || undefined,
+          Timeout: h.Timeout || undefined,
+          StartPeriod: h.StartPeriod || undefined,
+          StartInterval: h.StartInterval || undefined,
+          Retries: h.Retries || undefined,
+        }
+      : undefined,
+    OnBuild: list(c.OnBuild),
+    Shell: list(c.Shell),
+  };
+}
+
+/**
+ * Fills in the times of history entries without one as BuildKit's exporter does: the entries
+ * before the first new layer take that layer's time (not the base image's), and the others
+ * the time of the layer before them.
+ */
+export function fillCreated(history: HistoryItem[]): HistoryItem[] {
+  let fill: string | undefined;
+  let untimed = false;
+  for (const h of history) {
+    if (h.created !== undefined) {
+      fill = h.created;
+      if (untimed) break;
+    } else {
+      untimed = true;
+    }
+  }
+  untimed = false;
   return history.map((h) => {
-    last = h.created ?? last;
+    if (h.created === undefined) untimed = true;
+    else if (untimed) fill = h.created;
     const out: HistoryItem = {};
-    if (last !== undefined) out.created = last;
+    const created = h.created ?? fill;
+    if (created !== undefined) out.created = created;
     if (h.created_by !== undefined) out.created_by = h.created_by;
     if (h.author !== undefined) out.author = h.author;
     if (h.comment !== undefined) out.comment = h.comment;
