@@ -45,7 +45,8 @@ describe('configDocument', () => {
       Env: ['PATH=/bin'],
       User: 'nobody',
     };
-    expect(goJson(configDocument(base))).toBe(
+    // a stored config may hold nulls the graph's type does not list
+    expect(goJson(configDocument(base as unknown as Parameters<typeof configDocument>[0]))).toBe(
       '{"User":"nobody","Env":["PATH=/bin"],"Labels":{"/z":"z","1":"one"},"ArgsEscaped":true,' +
         '"Healthcheck":{"Test":["CMD","true"],"Interval":5000000000,"Retries":3},"Shell":["/bin/sh","-xc"]}',
     );
