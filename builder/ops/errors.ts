@@ -6,7 +6,7 @@ import { TsbuildError, type TsbuildErrorOptions } from '../../errors.js';
  * - `TSB_COPY_REPLACE_DIR`: a file, symlink or node would replace a directory (`cannot replace to directory /x with file`);
  * - `TSB_COPY_MKDIR`: a parent of the destination is not a directory (`mkdir /x: not a directory`);
  * - `TSB_COPY_LINKS`: a path holds too many levels of symbolic links;
- * - `TSB_COPY_CHOWN`: `--chown` names an unknown user or group, or is malformed;
+ * - `TSB_COPY_CHOWN`: `--chown` is malformed (a NUL byte; unknown names are no error, as in BuildKit);
  * - `TSB_COPY_ARCHIVE`: an archive that ADD unpacks is corrupt, or its decompressor failed;
  * - `TSB_COPY_URL`: an ADD URL could not be fetched; `TSB_COPY_CHECKSUM`: its content does not match `--checksum`;
  * - `TSB_COPY_UNSUPPORTED`: an object that cannot be copied (a socket or device in an unpacked archive as non-root);
