@@ -20,8 +20,8 @@ export interface FetchedUrl {
   name: string;
   /** The downloaded file (mode 0600). */
   path: string;
-  /** From Last-Modified, when the server sends one. */
-  mtime?: Date;
+  /** From Last-Modified; the Unix epoch when the server sends none (or one that does not parse), as BuildKit. */
+  mtime: Date;
   /** `sha256:…` of the content. */
   digest: string;
 }
@@ -113,11 +113,7 @@ export async function fetchUrl(url: string, o: FetchUrlOptions): Promise<Fetched
     }
   }
   const lastModified = res.headers['last-modified'];
-  const mtime = lastModified ? new Date(lastModified) : undefined;
-  return {
-    name,
-    path,
-    ...(mtime && !Number.isNaN(mtime.getTime()) ? { mtime } : {}),
-    digest: `sha256:${hex}`,
-  };
+  const parsedTime = lastModified ? new Date(lastModified) : undefined;
+  const mtime = parsedTime && !Number.isNaN(parsedTime.getTime()) ? parsedTime : new Date(0);
+  return { name, path, mtime, digest: `sha256:${hex}` };
 }

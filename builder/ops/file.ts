@@ -35,7 +35,7 @@ interface CopyPlan {
   /** Context selections by source position. */
   selected: Map<number, SelectedSource[]>;
   /** Downloaded URLs by source position. */
-  fetched: Map<number, { name: string; path: string; mtime?: Date }>;
+  fetched: Map<number, { name: string; path: string; mtime: Date }>;
 }
 
 const plans = new WeakMap<CacheInputs, CopyPlan>();
@@ -129,7 +129,7 @@ export async function performCopy(
       if (s.type === 'heredoc') {
         items.push({ kind: 'file', name: s.name, content: s.content, mode: 0o644 });
       } else if (s.type === 'url') {
-        const got = plan.fetched.get(i) as { name: string; path: string; mtime?: Date };
+        const got = plan.fetched.get(i) as { name: string; path: string; mtime: Date };
         items.push({ kind: 'file', name: got.name, path: got.path, mode: 0o600, mtime: got.mtime });
       } else if (s.type !== 'path') {
       } else if (from) {

@@ -281,6 +281,8 @@ class Unpacker {
   /** Resolved directories (inside the destination) of entry parents, by their lexical path. */
   private readonly parents = new Map<string, string>();
   private readonly deferred: DeferredDir[] = [];
+  /** Where each directory's deferred entry is, by `dev:ino`: a directory met again in the archive takes its later header. */
+  private readonly deferredAt = new Map<string, number>();
   /** The native xattr calls, loaded on first use; null when the addon is not built (xattrs are then left out). */
 
   constructor(
@@ -388,7 +390,13 @@ class Unpacker {
     setXattrs(host, h.xattrs);
     // The mode and times are set last: the directory must stay writable, and its entries change its mtime.
     const st = lstatSync(host);
-    this.deferred.push({ inner, host, dev: st.dev, ino: st.ino, mode: h.mode, mtime: chtime(h.mtime) });
+    const entry = { inner, host, dev: st.dev, ino: st.ino, mode: h.mode, mtime: chtime(h.mtime) };
+    const key = `${st.dev}:${st.ino}`;
+    const at = this.deferredAt.get(key);
+    if (at === undefined) {
+      this.deferredAt.set(key, this.deferred.length);
+      this.deferred.push(entry);
+    } else this.deferred[at] = entry;
   }
 
   private async file(h: TarHeader, host: string, inner: string, reader: TarReader): Promise<void> {

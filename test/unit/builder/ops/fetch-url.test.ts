@@ -22,6 +22,9 @@ beforeEach(async () => {
     } else if (req.url === '/missing') {
       res.writeHead(404);
       res.end('no');
+    } else if (req.url === '/undated' || req.url === '/bad-date') {
+      res.writeHead(200, req.url === '/bad-date' ? { 'last-modified': 'not a date' } : {});
+      res.end(BODY);
     } else if (req.url === '/disposition/') {
       res.writeHead(200, { 'content-disposition': 'attachment; filename="ignored.bin"' });
       res.end(BODY);
@@ -44,8 +47,15 @@ describe('ADD URL download', () => {
     expect(got.name).toBe('app.tar.gz');
     expect(readFileSync(got.path, 'utf8')).toBe(BODY);
     expect(lstatSync(got.path).mode & 0o777).toBe(0o600);
-    expect(got.mtime?.toISOString()).toBe(new Date(LAST_MODIFIED).toISOString());
+    expect(got.mtime.toISOString()).toBe(new Date(LAST_MODIFIED).toISOString());
     expect(got.digest).toBe(`sha256:${SHA}`);
+  });
+
+  it('a response without a usable Last-Modified gives mtime 0 (the Unix epoch), as BuildKit', async () => {
+    for (const path of ['/undated', '/bad-date']) {
+      const got = await fetchUrl(`${base}${path}`, { dir: sb.base });
+      expect(got.mtime.getTime(), path).toBe(0);
+    }
   });
 
   it('follows redirects and keeps the name of the URL as written', async () => {

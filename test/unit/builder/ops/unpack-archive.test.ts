@@ -133,6 +133,22 @@ describe('ADD unpacks local archives', () => {
     expect(mode(join(sb.root, 't/sub'))).toBe(0o750);
   });
 
+  it('a directory met twice in the archive takes its later mode and owner, as moby untar', async () => {
+    writeFileSync(
+      join(sb.ctx, 'twice.tar'),
+      await tarOf([
+        { name: 'dir/', type: 'directory', mode: 0o700, uid: 1, gid: 1 },
+        { name: 'dir/x', body: 'X' },
+        { name: 'dir/', type: 'directory', mode: 0o750, uid: 2, gid: 3 },
+      ]),
+    );
+    await add(['twice.tar'], '/t/');
+    const st = lstatSync(join(sb.root, 't/dir'));
+    expect(st.mode & 0o7777).toBe(0o750);
+    expect([st.uid, st.gid]).toEqual([2, 3]);
+    expect(readFileSync(join(sb.root, 't/dir/x'), 'utf8')).toBe('X');
+  });
+
   it('whiteout and AUFS metadata names are ordinary files, as docker build unpacks them', async () => {
     writeFileSync(
       join(sb.ctx, 'w.tar'),
