@@ -370,7 +370,8 @@ class GraphBuilder {
         );
       }
     }
-    const byName = this.byName.get(name.value.toLowerCase());
+    // BuildKit looks the base up as written: stage names are lower-case, so `FROM A` is the image "A"
+    const byName = this.byName.get(name.value);
     if (byName !== undefined) {
       s.base = { type: 'stage', stage: byName };
       s.deps.set(byName, from.range);
@@ -475,10 +476,10 @@ class GraphBuilder {
   private resolveTarget(): number {
     const t = this.options.target;
     if (t === undefined || t === '') return this.stages.length - 1;
+    // by name only (case-insensitively), as BuildKit's findStateByName: an index is no target
     const byName = this.lastStageNamed(t.toLowerCase());
     if (byName !== undefined) return byName;
-    if (/^\d+$/.test(t) && Number(t) < this.stages.length) return Number(t);
-    const hint = suggest(t, this.stageNames(), false);
+    const hint = suggest(t, this.stageNames());
     throw new BuildGraphError(
       'TSB_DOCKERFILE_UNKNOWN_TARGET',
       `target stage "${t}" could not be found${hint ? ` (did you mean ${hint}?)` : ''}`,

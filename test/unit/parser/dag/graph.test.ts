@@ -315,13 +315,15 @@ describe('stages and targets', () => {
     ]);
   });
 
-  it('finds the target by name case-insensitively, or by index', () => {
+  it('finds the target by name case-insensitively, not by index', () => {
     expect(graph(multi, { target: 'BUILD' }).stages.map((s) => s.index)).toEqual([0, 1]);
-    expect(graph(multi, { target: '2' }).stages.map((s) => s.name)).toEqual(['unused']);
+    const err = thrown(() => graph(multi, { target: '2' }));
+    expect(err.code).toBe('TSB_DOCKERFILE_UNKNOWN_TARGET');
+    expect(err.message).toBe('target stage "2" could not be found');
   });
 
   it('takes FROM <stage> as the stage and its state', () => {
-    const g = graph('FROM busybox AS a\nENV X=1\nWORKDIR /a\nFROM A\nRUN true');
+    const g = graph('FROM busybox AS a\nENV X=1\nWORKDIR /a\nFROM a\nRUN true');
     expect(g.stages[1]!.base).toEqual({ type: 'stage', stage: 0 });
     expect([envValue(lastRun(g).env, 'X'), lastRun(g).workdir]).toEqual(['1', '/a']);
   });
@@ -417,6 +419,13 @@ describe('errors', () => {
     ],
     ['a blank base name', 'ARG B\nFROM $B', 'TSB_DOCKERFILE_BLANK_BASE', 'base name ($B) should not be blank', 2],
     ['an invalid base reference', 'FROM Busybox', 'TSB_DOCKERFILE_BAD_BASE', 'failed to parse stage name "Busybox"', 1],
+    [
+      'a stage name in other case as the base (docker looks it up as written)',
+      'FROM busybox AS a\nFROM A',
+      'TSB_DOCKERFILE_BAD_BASE',
+      'failed to parse stage name "A": invalid reference format: repository name must be lowercase',
+      2,
+    ],
     ['an invalid EXPOSE', 'FROM busybox\nEXPOSE 80/xyz', 'TSB_DOCKERFILE_EXPOSE', 'invalid proto: xyz', 2],
     [
       'a bad --chmod',
