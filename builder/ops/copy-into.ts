@@ -124,7 +124,8 @@ function dirnameImage(p: string): string {
  * - with `unpack`, a local tar archive is unpacked into the destination instead.
  *
  * Copies keep modes (setuid and friends too), mtimes, symlinks, hardlinks
- * within one source, fifos and devices; owners are 0:0 for the build context,
+ * within one source, and devices (fifos and sockets are left out, as by
+ * BuildKit); owners are 0:0 for the build context,
  * the source's for `COPY --from`, or `--chown`'s. An existing file, symlink or
  * node is replaced; an existing directory is never replaced by a non-directory.
  */
@@ -278,7 +279,6 @@ class Copier {
           lutimesSync(host, m.mtime, m.mtime);
           break;
         }
-        case 'fifo':
         case 'char':
         case 'block': {
           const { major, minor } = splitDevice(e.rdev ?? 0);
@@ -293,8 +293,9 @@ class Copier {
           lutimesSync(host, m.mtime, m.mtime);
           break;
         }
+        case 'fifo':
         case 'socket':
-          // Sockets are not copied, as BuildKit's copy skips them.
+          // Fifos and sockets are not copied: BuildKit's copy (fsutil) passes over them without a word.
           return;
         case 'dir':
           throw new CopyError('TSB_COPY_NOT_DIR', `cannot copy directory to ${image}`);
