@@ -1,15 +1,24 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { type AnyCommand, commands } from './commands/index.js';
 import { getErrorExitCode } from './exit-code.js';
 import type { GlobalOptions } from './global-options.js';
 import { fastArgs } from './option-specs.js';
 import { formatError } from './render/error.js';
+import { dockerUsage } from './usage-errors.js';
 
 declare const __TSBUILD_BUILD_ID__: string | undefined;
 
 export async function main(argv: string[]): Promise<void> {
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
     process.stdout.write(`${version()}\n`);
+    return;
+  }
+  // `tsbuild` alone prints its help, as `docker` does.
+  if (commandWord(argv) === undefined) argv = [...argv, '--help'];
+  const unknown = unknownCommand(argv);
+  if (unknown !== undefined) {
+    process.stderr.write(`error: '${unknown}' is not a tsbuild command, nor a build context\nSee 'tsbuild --help'.\n`);
+    process.exitCode = 1;
     return;
   }
   argv = withDefaultCommand(argv);
@@ -32,6 +41,8 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     if (err instanceof CliUsageError) {
       process.stderr.write(`error: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+      return;
     } else {
       process.stderr.write(`${formatError(err, { debug, color: process.stderr.isTTY === true })}\n`);
     }
@@ -59,8 +70,12 @@ async function withYargs(argv: string[], loaded: AnyCommand | undefined): Promis
     .version(false)
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((msg, err) => {
-      if (err) throw err;
-      throw new CliUsageError(`${msg}\nrun 'tsbuild --help' for usage`);
+      // yargs reports its own parse errors (a flag without its value) as a YError: a usage error too.
+      if (err && err.name !== 'YError') throw err;
+      const name = loaded ? commandWord(argv) : undefined;
+      const words = argv.slice(argv.indexOf(name ?? '') + 1);
+      const usage = dockerUsage(msg, name, loaded?.command as string | undefined, words);
+      throw new CliUsageError(usage.message, usage.exitCode);
     });
   // Only the command being run is loaded; the others are listed by name for --help.
   for (const c of commands) {
@@ -85,7 +100,14 @@ function rawArgs(argv: string[]): Record<string, unknown> & GlobalOptions {
   return args;
 }
 
-class CliUsageError extends Error {}
+class CliUsageError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
 
 /** `tsbuild version X, build ID` (Docker's `--version` line); dist/cli/ and dist/bin/ both sit two levels down. */
 function version(): string {
@@ -108,12 +130,25 @@ function commandWord(argv: string[]): string | undefined {
   return undefined;
 }
 
+/**
+ * A first word that is neither a command, a flag, nor something a build could
+ * take as its context (a path that exists, `-` for stdin, a URL): a mistyped
+ * command, reported as Docker does rather than as a missing build context.
+ */
+function unknownCommand(argv: string[]): string | undefined {
+  const first = commandWord(argv);
+  if (first === undefined || first.startsWith('-') || commands.some((c) => c.name === first)) return undefined;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(first) || first.startsWith('git@') || existsSync(first)) return undefined;
+  if (first.includes('/') || first.startsWith('.')) return undefined;
+  return first;
+}
+
 /** `tsbuild -t name .` means `tsbuild build -t name .`: a first word that is no command starts a build. */
 function withDefaultCommand(argv: string[]): string[] {
   const names = new Set(commands.map((c) => c.name));
   if (!names.has('build') || argv.length === 0) return argv;
   const first = commandWord(argv);
-  const helpOnly = argv.every((a) => ['-h', '--help', '--debug'].includes(a));
+  const helpOnly = first === '-h' || first === '--help';
   if (helpOnly || (first !== undefined && names.has(first))) return argv;
   return ['build', ...argv];
 }

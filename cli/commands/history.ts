@@ -10,6 +10,16 @@ interface HistoryArgs extends GlobalOptions {
   format?: string;
 }
 
+/** `docker history`'s column names for `--format 'table …'` headers. */
+const HEADERS: Record<string, string> = {
+  Comment: 'COMMENT',
+  CreatedAt: 'CREATED AT',
+  CreatedBy: 'CREATED BY',
+  CreatedSince: 'CREATED',
+  ID: 'IMAGE',
+  Size: 'SIZE',
+};
+
 /** `tsbuild history IMAGE`: IMAGE CREATED CREATED BY SIZE COMMENT, newest first, as `docker history` prints it. */
 export const historyCommand: CommandModule<GlobalOptions, HistoryArgs> = {
   command: 'history <image>',
@@ -25,7 +35,11 @@ export const historyCommand: CommandModule<GlobalOptions, HistoryArgs> = {
         default: true,
         describe: 'Print sizes and dates in human readable format',
       })
-      .option('format', { type: 'string', choices: ['table', 'json'], describe: 'Output format' }),
+      .option('format', {
+        type: 'string',
+        requiresArg: true,
+        describe: "Format output: 'table', 'json', 'table TEMPLATE' or a Go template ({{.ID}} {{.CreatedBy}})",
+      }),
   handler: async (args) => {
     const lib = await imageLib();
     const store = await openStore(args);
@@ -52,22 +66,23 @@ export const historyCommand: CommandModule<GlobalOptions, HistoryArgs> = {
     }
     const now = Date.now();
     const trunc = (s: string, n: number) => (args.trunc === false || s.length <= n ? s : `${s.slice(0, n - 1)}…`);
-    const created = (c: string | undefined) => (args.human ? lib.createdSince(c, now) : (c ?? ''));
+    const created = (c: string | undefined) => (args.human ? lib.createdSince(c, now) : rfc3339(c));
     const size = (n: number) => (args.human ? lib.humanSize(n) : String(n));
-    if (args.format === 'json') {
-      rows.forEach((r, i) => {
-        process.stdout.write(
-          `${JSON.stringify({
-            Comment: r.comment,
-            CreatedAt: r.created ?? '',
-            CreatedBy: trunc(r.createdBy, 45),
-            CreatedSince: lib.createdSince(r.created, now),
-            ID: id(i),
-            Size: size(r.size),
-          })}\n`,
-        );
-      });
-      return;
+    if (args.format !== undefined) {
+      const { formatRows } = await import('../render/format.js');
+      const contexts = rows.map((r, i) => ({
+        Comment: r.comment,
+        CreatedAt: rfc3339(r.created),
+        CreatedBy: trunc(r.createdBy, 45),
+        CreatedSince: args.human ? lib.createdSince(r.created, now) : rfc3339(r.created),
+        ID: id(i),
+        Size: size(r.size),
+      }));
+      const out = formatRows(args.format, contexts, HEADERS);
+      if (out !== undefined) {
+        process.stdout.write(out);
+        return;
+      }
     }
     const table = [['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT']];
     rows.forEach((r, i) => {
@@ -76,3 +91,9 @@ export const historyCommand: CommandModule<GlobalOptions, HistoryArgs> = {
     process.stdout.write(lib.formatTable(table));
   },
 };
+
+/** Go's `time.RFC3339` in UTC, as `docker history` prints CreatedAt: `2024-01-02T03:04:05Z`. */
+function rfc3339(created: string | undefined): string {
+  const t = Date.parse(created ?? '');
+  return Number.isNaN(t) ? '' : `${new Date(t).toISOString().slice(0, 19)}Z`;
+}

@@ -7,8 +7,25 @@ interface ImagesArgs extends GlobalOptions {
   quiet?: boolean;
   trunc?: boolean;
   digests?: boolean;
+  all?: boolean;
+  filter?: string[];
   format?: string;
 }
+
+/** `docker images`' column names for `--format 'table …'` headers. */
+const HEADERS: Record<string, string> = {
+  Containers: 'CONTAINERS',
+  CreatedAt: 'CREATED AT',
+  CreatedSince: 'CREATED',
+  Digest: 'DIGEST',
+  ID: 'IMAGE ID',
+  Repository: 'REPOSITORY',
+  SharedSize: 'SHARED SIZE',
+  Size: 'SIZE',
+  Tag: 'TAG',
+  UniqueSize: 'UNIQUE SIZE',
+  VirtualSize: 'VIRTUAL SIZE',
+};
 
 /** `tsbuild images [REPOSITORY[:TAG]]`: REPOSITORY TAG IMAGE ID CREATED SIZE, as `docker images` prints them. */
 export const imagesCommand: CommandModule<GlobalOptions, ImagesArgs> = {
@@ -17,13 +34,27 @@ export const imagesCommand: CommandModule<GlobalOptions, ImagesArgs> = {
   builder: (y: Argv<GlobalOptions>) =>
     y
       .positional('repository', { type: 'string', describe: 'Only this repository (and tag)' })
+      .option('all', { alias: 'a', type: 'boolean', describe: 'Show all images (every image is shown: no-op)' })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only show image IDs' })
       .option('trunc', { type: 'boolean', default: true, describe: "Truncate output (--no-trunc: don't)" })
       .option('digests', { type: 'boolean', describe: 'Show digests' })
-      .option('format', { type: 'string', choices: ['table', 'json'], describe: 'Output format' }),
+      .option('filter', {
+        alias: 'f',
+        type: 'string',
+        requiresArg: true,
+        array: true,
+        describe: 'Filter output: dangling=true|false, reference=PATTERN, label=KEY[=VALUE], before=IMAGE, since=IMAGE',
+      })
+      .option('format', {
+        type: 'string',
+        requiresArg: true,
+        describe: "Format output: 'table', 'json', 'table TEMPLATE' or a Go template ({{.Repository}}:{{.Tag}})",
+      }),
   handler: async (args) => {
     const lib = await imageLib();
+    const { parseImageFilters, matchesFilters, referenceMatches } = await import('./_image-filters.js');
     const store = await openStore(args);
+    const filters = parseImageFilters(args.filter ?? []);
     let filter: { repo: string; tag?: string } | undefined;
     if (args.repository) {
       const ref = lib.parseReference(args.repository);
@@ -40,7 +71,11 @@ export const imagesCommand: CommandModule<GlobalOptions, ImagesArgs> = {
     }[] = [];
     const images = store.list().sort((a, b) => Date.parse(b.created ?? '0') - Date.parse(a.created ?? '0'));
     for (const image of images) {
-      const named = image.names.map((n) => lib.parseReference(n));
+      if (!(await matchesFilters(store, image, filters))) continue;
+      const named = image.names
+        .map((n) => lib.parseReference(n))
+        .filter((ref) => filters.reference.length === 0 || referenceMatches(filters.reference, ref));
+      if (filters.reference.length > 0 && named.length === 0) continue;
       const refs = named.length > 0 ? named : [undefined];
       for (const ref of refs) {
         if (filter && (!ref || lib.repositoryName(ref) !== filter.repo || (filter.tag && ref.tag !== filter.tag))) {
@@ -67,26 +102,29 @@ export const imagesCommand: CommandModule<GlobalOptions, ImagesArgs> = {
       }
       return;
     }
-    if (args.format === 'json') {
-      for (const r of rows) {
+    if (args.format !== undefined) {
+      const { formatRows } = await import('../render/format.js');
+      const contexts = rows.map((r) => {
         const size = lib.humanSize(r.size);
-        process.stdout.write(
-          `${JSON.stringify({
-            Containers: 'N/A',
-            CreatedAt: lib.goTimeString(r.created),
-            CreatedSince: lib.createdSince(r.created, now),
-            Digest: r.digest,
-            ID: id(r.id),
-            Repository: r.repository,
-            SharedSize: 'N/A',
-            Size: size,
-            Tag: r.tag,
-            UniqueSize: 'N/A',
-            VirtualSize: size,
-          })}\n`,
-        );
+        return {
+          Containers: 'N/A',
+          CreatedAt: lib.goTimeString(r.created),
+          CreatedSince: lib.createdSince(r.created, now),
+          Digest: r.digest,
+          ID: id(r.id),
+          Repository: r.repository,
+          SharedSize: 'N/A',
+          Size: size,
+          Tag: r.tag,
+          UniqueSize: 'N/A',
+          VirtualSize: size,
+        };
+      });
+      const out = formatRows(args.format, contexts, HEADERS);
+      if (out !== undefined) {
+        process.stdout.write(out);
+        return;
       }
-      return;
     }
     const header = ['REPOSITORY', 'TAG', ...(args.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'];
     const table = [header];

@@ -4,6 +4,7 @@ import { imageLib, openStore } from './_image.js';
 
 interface InspectArgs extends GlobalOptions {
   images: string[];
+  format?: string;
 }
 
 /** Docker's image config keys, in the order `docker inspect` prints them, with their empty values. */
@@ -27,12 +28,35 @@ const CONFIG_DEFAULTS = {
   Labels: null,
 };
 
+/** The maps and nullable slices of `docker inspect`'s image type, for templates (`{{.Config.Cmd}}` of null is `[]`). */
+const INSPECT_TYPES: Record<string, 'map' | 'slice'> = {
+  RepoTags: 'slice',
+  RepoDigests: 'slice',
+  'Config.Env': 'slice',
+  'Config.Cmd': 'slice',
+  'Config.Entrypoint': 'slice',
+  'Config.OnBuild': 'slice',
+  'Config.Shell': 'slice',
+  'Config.Volumes': 'map',
+  'Config.Labels': 'map',
+  'Config.ExposedPorts': 'map',
+  'RootFS.Layers': 'slice',
+};
+
 /** `tsbuild inspect IMAGE...`: a JSON array as `docker image inspect` prints it. */
 export const inspectCommand: CommandModule<GlobalOptions, InspectArgs> = {
   command: 'inspect <images..>',
   describe: 'Display detailed information on one or more images',
   builder: (y: Argv<GlobalOptions>) =>
-    y.positional('images', { type: 'string', array: true, demandOption: true, describe: 'IMAGE...' }),
+    y
+      .positional('images', { type: 'string', array: true, demandOption: true, describe: 'IMAGE...' })
+      .option('format', {
+        alias: 'f',
+        type: 'string',
+        requiresArg: true,
+        describe: "Format output using a Go template ({{.Id}}, {{json .Config}}) or 'json'",
+      })
+      .option('type', { type: 'string', choices: ['image'], describe: 'Only images (the only kind tsbuild has)' }),
   handler: async (args) => {
     const lib = await imageLib();
     const { formatError } = await import('../render/error.js');
@@ -75,7 +99,13 @@ export const inspectCommand: CommandModule<GlobalOptions, InspectArgs> = {
         process.stderr.write(`${formatError(err, { debug: args.debug })}\n`);
       }
     }
-    process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+    if (args.format !== undefined && args.format !== '' && args.format !== 'json') {
+      const { parseGoTemplate } = await import('../render/go-template.js');
+      const template = parseGoTemplate(args.format, { missingField: 'error', types: INSPECT_TYPES });
+      for (const entry of out) process.stdout.write(`${template.render(entry)}\n`);
+    } else {
+      process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+    }
     if (failed) process.exitCode = 1;
   },
 };

@@ -1,0 +1,93 @@
+import { join } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { busyboxFixture, requireDocker } from '../../helpers/prereqs.js';
+import { docker, tempRoot, tsb } from '../image/support.js';
+
+beforeAll(() => {
+  requireDocker();
+  busyboxFixture();
+});
+
+/** tsbuild's answers side by side with `docker`'s, on the busybox fixture image loaded into both. */
+describe('CLI output as the docker CLI prints it', () => {
+  let t: ReturnType<typeof tempRoot>;
+  beforeEach(() => {
+    t = tempRoot();
+    const archive = join(t.dir, 'bb.tar');
+    docker(['save', '-o', archive, 'tsbuild-busybox:latest']);
+    tsb(t.root, ['load', '-i', archive]);
+  });
+  afterEach(() => t.done());
+
+  it('images --format takes Go templates, with a header for table templates', () => {
+    tsb(t.root, ['tag', 'tsbuild-busybox', 'localhost:5000/h3/x:v1']);
+    const args = ['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}', 'tsbuild-busybox'];
+    expect(tsb(t.root, args).stdout).toBe(docker(args));
+    const table = ['images', '--format', 'table {{.Repository}}\\t{{.Tag}}', 'tsbuild-busybox'];
+    expect(tsb(t.root, table).stdout).toBe(docker(table));
+    const all = tsb(t.root, ['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').sort();
+    expect(all).toEqual(['', 'localhost:5000/h3/x:v1', 'tsbuild-busybox:latest']);
+    const bad = tsb(t.root, ['images', '--format', '{{.Nope}}'], { allowFail: true });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain(
+      `template parsing error: template: executing "" at <.Nope>: can't evaluate field Nope`,
+    );
+  });
+
+  it('images --filter dangling, reference and label as the daemon filters', () => {
+    tsb(t.root, ['tag', 'tsbuild-busybox', 'h3/one:1']);
+    tsb(t.root, ['tag', 'tsbuild-busybox', 'h3/two:2']);
+    const refs = (filter: string) =>
+      tsb(t.root, ['images', '--filter', filter, '--format', '{{.Repository}}:{{.Tag}}'])
+        .stdout.trim()
+        .split('\n')
+        .sort();
+    expect(refs('reference=h3/*')).toEqual(['h3/one:1', 'h3/two:2']);
+    expect(refs('reference=h3/one:*')).toEqual(['h3/one:1']);
+    expect(refs('dangling=false')).toHaveLength(3);
+    expect(tsb(t.root, ['images', '-f', 'dangling=true', '-q']).stdout).toBe('');
+    expect(tsb(t.root, ['images', '-f', 'label=nope', '-q']).stdout).toBe('');
+    expect(tsb(t.root, ['images', '-a', '-f', 'label=org.tsbuild.fixture.sha256', '-q']).stdout).not.toBe('');
+    const bad = tsb(t.root, ['images', '--filter', 'color=red'], { allowFail: true });
+    expect([bad.status, bad.stderr]).toEqual([1, "error: invalid filter 'color' [TSB_USAGE]\n"]);
+  });
+
+  it('history and inspect take --format templates', () => {
+    const history = ['history', '--format', '{{.ID}}|{{.CreatedAt}}|{{.CreatedBy}}|{{.Comment}}', 'tsbuild-busybox'];
+    expect(tsb(t.root, history).stdout).toBe(docker(history));
+    const inspect = [
+      'inspect',
+      '-f',
+      // Not .Id: docker's typed view calls it .ID and falls back to raw JSON for .Id, where a null prints <no value>.
+      '{{.Os}}/{{.Architecture}} {{json .Config.Cmd}} {{.Config.Entrypoint}} {{len .RootFS.Layers}}',
+      'tsbuild-busybox',
+    ];
+    expect(tsb(t.root, inspect).stdout).toBe(docker(inspect));
+    const label = ['inspect', '-f', '{{.Config.Labels.none}}|{{.Config.Volumes}}', 'tsbuild-busybox'];
+    expect(tsb(t.root, label).stdout).toBe(docker(label));
+    expect(tsb(t.root, ['inspect', '-f', '{{.Id}}', 'tsbuild-busybox']).stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+  });
+
+  it('usage mistakes print Docker’s messages and exit codes', () => {
+    const unknownFlag = tsb(t.root, ['images', '--bogus'], { allowFail: true });
+    expect([unknownFlag.status, unknownFlag.stderr]).toEqual([
+      125,
+      "error: unknown flag: --bogus\nSee 'tsbuild images --help'.\n",
+    ]);
+    const count = tsb(t.root, ['tag', 'tsbuild-busybox'], { allowFail: true });
+    expect([count.status, count.stderr]).toEqual([
+      1,
+      `error: "tsbuild tag" requires exactly 2 arguments.\nSee 'tsbuild tag --help'.\n`,
+    ]);
+    const noValue = tsb(t.root, ['images', '--format'], { allowFail: true });
+    expect(noValue.status).toBe(125);
+    expect(noValue.stderr).toContain('flag needs an argument: --format');
+    const unknownCommand = tsb(t.root, ['imagez'], { allowFail: true });
+    expect([unknownCommand.status, unknownCommand.stderr]).toEqual([
+      1,
+      "error: 'imagez' is not a tsbuild command, nor a build context\nSee 'tsbuild --help'.\n",
+    ]);
+    const bare = tsb(t.root, []);
+    expect(bare.stdout).toContain('Commands:');
+  });
+});
