@@ -29,9 +29,19 @@ export interface Reference {
   digest?: string;
 }
 
+/**
+ * Docker's `invalid reference format` (with its `: repository name must be
+ * lowercase` and `cannot specify 64-byte hexadecimal strings`), naming the input
+ * and, where Docker says no more, what is wrong in parentheses.
+ */
 function invalid(input: string, why: string): never {
-  throw new ImageError('TSB_IMAGE_INVALID_REFERENCE', `invalid reference ${JSON.stringify(input)}: ${why}`);
+  const docker = DOCKER_WORDS.has(why) ? `: ${why}` : ` (${why})`;
+  throw new ImageError(
+    'TSB_IMAGE_INVALID_REFERENCE',
+    `${JSON.stringify(input)} is not a valid reference: invalid reference format${docker}`,
+  );
 }
+const DOCKER_WORDS = new Set(['repository name must be lowercase', 'cannot specify 64-byte hexadecimal strings']);
 
 function isDomain(s: string): boolean {
   let host = s;

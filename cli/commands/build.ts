@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { BuildOptions, BuildOutput, BuildSecret } from '../../builder/types.js';
 import { UsageError } from '../../errors.js';
+import { parseReference } from '../../image/reference.js';
 import type { GlobalOptions } from '../global-options.js';
 import type { ProgressMode } from '../render/progress.js';
 
@@ -186,6 +187,16 @@ export function parseBuildCommandLine(
   const file = strings.get('file');
   if (file !== undefined && file !== '-') o.dockerfile = file;
   const tags = lists.get('tag');
+  // Checked before anything is built, as `docker build -t` does.
+  for (const tag of tags ?? []) {
+    try {
+      const ref = parseReference(tag);
+      if (ref.digest !== undefined) throw badValue('--tag', tag, 'a tag cannot name a digest');
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      throw badValue('--tag', tag, (err as Error).message.replace(/^".*" is not a valid reference: /, ''));
+    }
+  }
   if (tags) o.tags = tags;
   const buildArgs = parseBuildArgFlags(lists.get('build-arg'), env);
   if (Object.keys(buildArgs).length > 0) o.buildArgs = buildArgs;

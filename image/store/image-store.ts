@@ -17,6 +17,7 @@ import {
 import { formatPlatform } from '../platform.js';
 import {
   familiarRepository,
+  familiarString,
   formatReference,
   isReference,
   parseReference,
@@ -100,6 +101,13 @@ interface RecordRow {
 
 const HEX_PREFIX = /^(?:sha256:)?([a-f0-9]{1,64})$/;
 
+/** The name Docker's "No such image" names: `busybox` as `busybox:latest`; IDs and digests as given. */
+function notFoundName(input: string): string {
+  if (HEX_PREFIX.test(input) || isDigest(input) || !isReference(input)) return input;
+  const ref = parseReference(input);
+  return ref.digest === undefined ? familiarString(withDefaultTag(ref)) : input;
+}
+
 /**
  * The image store: content store, image metadata, names and leases under one
  * root. Later modules (builder, run, registry) use it through `openImageStore`.
@@ -177,7 +185,7 @@ export class ImageStore {
    */
   resolve(input: string): ResolvedImage {
     const found = this.tryResolve(input);
-    if (!found) throw new ImageError('TSB_IMAGE_NOT_FOUND', `no such image: ${input}`);
+    if (!found) throw new ImageError('TSB_IMAGE_NOT_FOUND', `no such image: ${notFoundName(input)}`);
     return found;
   }
 

@@ -132,6 +132,18 @@ describe('tsbuild build flags', () => {
     );
     expect(usageError(() => parse(['-'])).message).toContain('a build context from stdin (-) is not supported');
   });
+
+  it('rejects an invalid -t before anything is built, in Docker’s words', () => {
+    const err = usageError(() => parse(['-t', 'H3up', '.']));
+    expect(err.message).toBe(
+      'invalid value for --tag: "H3up": invalid reference format: repository name must be lowercase',
+    );
+    expect(err.flag).toBe('--tag');
+    expect(usageError(() => parse(['-t', 'a@sha256:' + '0'.repeat(64), '.'])).message).toContain(
+      'a tag cannot name a digest',
+    );
+    expect(parse(['-t', 'localhost:5000/a_b/c-d:v1.0', '.']).options.tags).toEqual(['localhost:5000/a_b/c-d:v1.0']);
+  });
 });
 
 describe('--build-arg', () => {

@@ -50,7 +50,8 @@ describe('image store', () => {
     expect(store.resolve(a.manifestDigest).via).toBe('digest');
     expect(store.resolve(`busybox@${a.manifestDigest}`).image.id).toBe(a.configDigest);
     expect(store.resolve('me/app:2').image.digest).toBe(b.manifestDigest);
-    expect(() => store.resolve('me/app')).toThrow('no such image: me/app');
+    expect(() => store.resolve('me/app')).toThrow('no such image: me/app:latest');
+    expect(() => store.resolve('docker.io/library/nope')).toThrow('no such image: nope:latest');
     expect(() => store.resolve('Bad:Name!')).toThrow(/invalid reference/);
   });
 

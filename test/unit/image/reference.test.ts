@@ -31,6 +31,15 @@ describe('image references', () => {
     expect(familiarString('docker.io/library/a/b:1')).toBe('library/a/b:1');
   });
 
+  it('says invalid reference format, as Docker does', () => {
+    expect(() => parseReference('H3up')).toThrow(
+      '"H3up" is not a valid reference: invalid reference format: repository name must be lowercase',
+    );
+    expect(() => parseReference('h3:bad:port')).toThrow(
+      '"h3:bad:port" is not a valid reference: invalid reference format (invalid repository name component "h3:bad")',
+    );
+  });
+
   it.each([
     ['', 'empty'],
     ['Busybox', 'must be lowercase'],
