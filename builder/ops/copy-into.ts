@@ -25,6 +25,7 @@ import { type Owner, resolveChown } from './chown.js';
 import { CopyError, ioError, throwIfAborted } from './errors.js';
 import { makeNode, splitDevice } from './make-node.js';
 import { hostPath, mkdirAllInRoot, resolveImagePath } from './resolve-in-root.js';
+import { type ModeChange, modeChange } from './symbolic-mode.js';
 import { detectArchive, unpackArchive } from './unpack-archive.js';
 import { readXattrs, setXattrs } from './xattrs.js';
 
@@ -62,8 +63,12 @@ export interface CopyIntoOptions {
   workdir: string;
   /** `--chown=user[:group]`, names resolved from the root's /etc/passwd and /etc/group. */
   chown?: string;
-  /** `--chmod` (octal): replaces the permission, setuid, setgid and sticky bits of each copied file and directory (current BuildKit; docker 20.10's dropped the special bits). */
-  chmod?: number;
+  /**
+   * `--chmod`: an octal mode (a number, or octal digits) replaces the permission, setuid, setgid and sticky bits of
+   * each copied file and directory (current BuildKit; docker 20.10's kept the source's special bits); a symbolic one
+   * (`u=rwX,go=rX`) is applied to each object's own mode (see parseSymbolicMode).
+   */
+  chmod?: number | string;
   /** ADD: local tar archives (plain, gzip, bzip2, xz) are unpacked into the destination. */
   unpack: boolean;
   instruction: 'COPY' | 'ADD';
@@ -81,6 +86,8 @@ export interface CopyResult {
 
 /** Files at least this big are copied off the main thread (the event loop stays free); smaller ones synchronously. */
 const ASYNC_COPY_BYTES = 4 << 20;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
 const COPY_FLAGS = constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE;
 const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
@@ -134,7 +141,7 @@ export async function copyInto(o: CopyIntoOptions): Promise<CopyResult> {
   const root = realpathSync(resolvePath(o.root));
   const ownership = o.ownership ?? process.getuid?.() === 0;
   const chown = o.chown !== undefined && o.chown !== '' ? resolveChown(root, o.chown) : undefined;
-  const copier = new Copier(root, ownership, chown, o.chmod, o.signal);
+  const copier = new Copier(root, ownership, chown, o.chmod === undefined ? undefined : modeChange(o.chmod), o.signal);
   const dest = resolveDestination(o.dest, o.workdir);
   const dirOwner = copier.ownerOpts(chown ?? { uid: 0, gid: 0 });
   for (const item of o.items) {
@@ -188,7 +195,7 @@ class Copier {
     private readonly root: string,
     private readonly ownership: boolean,
     private readonly chown: Owner | undefined,
-    private readonly chmod: number | undefined,
+    private readonly chmod: ModeChange | undefined,
     private readonly signal: AbortSignal | undefined,
   ) {}
 
@@ -198,7 +205,7 @@ class Copier {
 
   private meta(e: ContextEntry, preserve: boolean): Meta {
     const owner = this.chown ?? (preserve ? { uid: e.uid, gid: e.gid } : { uid: 0, gid: 0 });
-    const mode = this.chmod === undefined ? e.mode : (e.mode & ~0o7777) | (this.chmod & 0o7777);
+    const mode = this.chmod === undefined ? e.mode : this.chmod((e.type === 'dir' ? S_IFDIR : S_IFREG) | e.mode);
     return { uid: owner.uid, gid: owner.gid, mode, mtime: Number(e.mtimeNs) / 1e9 };
   }
 
@@ -311,7 +318,7 @@ class Copier {
     const host = hostPath(this.root, image);
     this.clearForFile(host, image);
     const owner = this.chown ?? { uid: 0, gid: 0 };
-    const mode = this.chmod === undefined ? item.mode & 0o7777 : this.chmod & 0o7777;
+    const mode = this.chmod === undefined ? item.mode & 0o7777 : this.chmod(S_IFREG | (item.mode & 0o7777));
     const mtime = item.mtime ?? new Date();
     try {
       if (item.path !== undefined) {

@@ -7,6 +7,7 @@ import { TsbuildError, type TsbuildErrorOptions } from '../../errors.js';
  * - `TSB_COPY_MKDIR`: a parent of the destination is not a directory (`mkdir /x: not a directory`);
  * - `TSB_COPY_LINKS`: a path holds too many levels of symbolic links;
  * - `TSB_COPY_CHOWN`: `--chown` is malformed (a NUL byte; unknown names are no error, as in BuildKit);
+ * - `TSB_COPY_CHMOD`: `--chmod` is neither an octal mode up to 07777 nor a symbolic one (`u=rwX,go=rX`);
  * - `TSB_COPY_ARCHIVE`: an archive that ADD unpacks is corrupt, or its decompressor failed;
  * - `TSB_COPY_URL`: an ADD URL could not be fetched; `TSB_COPY_CHECKSUM`: its content does not match `--checksum`;
  * - `TSB_COPY_UNSUPPORTED`: an object that cannot be copied (a socket or device in an unpacked archive as non-root);

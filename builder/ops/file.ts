@@ -13,6 +13,7 @@ import {
 import { BuildError } from '../errors.js';
 import type { CopyItem } from './copy-into.js';
 import { mkdirAllInRoot } from './resolve-in-root.js';
+import { parseSymbolicMode } from './symbolic-mode.js';
 
 export interface CopyInputEnv {
   context: Context;
@@ -53,9 +54,11 @@ export async function copyInputs(step: CopyStep, env: CopyInputEnv): Promise<Cac
   if (step.from?.type === 'stage') from = await env.stageKey(step.from.stage);
   else if (step.from?.type === 'image') from = env.image(step.from.normalized)?.digest ?? step.from.normalized;
   if (step.chmod && step.chmod.mode === undefined) {
-    throw new BuildError('TSB_COPY_CHMOD', `invalid --chmod=${step.chmod.raw}: only octal modes are supported`, {
-      ranges: [step.range],
-    });
+    try {
+      parseSymbolicMode(step.chmod.raw);
+    } catch (err) {
+      throw new BuildError('TSB_COPY_CHMOD', (err as Error).message, { ranges: [step.range] });
+    }
   }
   for (const [i, s] of step.sources.entries()) {
     if (s.type === 'git') {
@@ -102,7 +105,7 @@ export async function copyInputs(step: CopyStep, env: CopyInputEnv): Promise<Cac
       workdir: step.workdir,
       ...(from !== undefined ? { from } : {}),
       ...(step.chown !== undefined ? { chown: step.chown } : {}),
-      ...(step.chmod?.mode !== undefined ? { chmod: step.chmod.mode } : {}),
+      ...(step.chmod !== undefined ? { chmod: step.chmod.mode ?? step.chmod.raw } : {}),
       exclude: step.exclude,
       parents: step.parents,
       link: step.link,
@@ -148,7 +151,7 @@ export async function performCopy(
       dest: step.dest,
       workdir: step.workdir,
       chown: step.chown,
-      chmod: step.chmod?.mode,
+      chmod: step.chmod === undefined ? undefined : (step.chmod.mode ?? step.chmod.raw),
       unpack: step.unpack,
       instruction: step.op === 'add' ? 'ADD' : 'COPY',
       signal: env.signal,
