@@ -185,7 +185,8 @@ async function makeGraph(
     ...options,
     baseImage: (ref) => {
       const found = baseImages.get(ref) ?? baseImages.get(safeNormalize(ref));
-      return found?.config as BaseImageConfig | undefined;
+      if (!found) return undefined;
+      return { ...found.config, ...(found.author ? { author: found.author } : {}) } as BaseImageConfig;
     },
   });
   cache?.put(refs, baseDigests(refs, baseImages), graph);
@@ -199,6 +200,7 @@ function baseDigests(refs: BaseImageRef[], bases: Map<string, ResolvedBase>): st
 interface ResolvedBase {
   base: BaseImage;
   config: OciImageConfig['config'];
+  author?: string;
 }
 
 /** Finds every base image in the store (no registry pulls yet) with its config, layers and history. */
@@ -229,7 +231,11 @@ async function resolveBaseImages(
       mediaType: l.mediaType,
     }));
     const history = (config.history ?? []) as HistoryItem[];
-    const resolved: ResolvedBase = { base: { record: found.image, layers, history }, config: config.config };
+    const resolved: ResolvedBase = {
+      base: { record: found.image, layers, history },
+      config: config.config,
+      author: config.author,
+    };
     out.set(r.normalized, resolved);
     out.set(r.ref, resolved);
   }

@@ -637,7 +637,9 @@ class GraphBuilder {
       };
     }
     // scratch is BuildKit's emptyImage: WorkingDir "/" and the default PATH
-    const config = cloneConfig(s.base.type === 'image' ? (s.baseConfig ?? {}) : { WorkingDir: '/' });
+    const base: BaseImageConfig = s.base.type === 'image' ? (s.baseConfig ?? {}) : { WorkingDir: '/' };
+    const { author, ...baseConfig } = base;
+    const config = cloneConfig(baseConfig);
     if (config.OnBuild) config.OnBuild = null;
     const env = EnvList.from(config.Env);
     if (!env.has('PATH')) {
@@ -649,6 +651,8 @@ class GraphBuilder {
     return {
       info: s,
       config,
+      // BuildKit starts from the base image's config document: its author stays until a MAINTAINER
+      ...(author !== undefined && author !== '' ? { author } : {}),
       env,
       workdir,
       runArgs: new RunArgs(env),

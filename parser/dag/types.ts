@@ -45,8 +45,13 @@ export interface ImageConfig {
   Shell?: string[];
 }
 
-/** What the graph needs of a base image: its config (Env, WorkingDir, User, Shell, OnBuild, …). */
-export type BaseImageConfig = ImageConfig;
+/**
+ * What the graph needs of a base image: its config (Env, WorkingDir, User, Shell, OnBuild, …)
+ * and the image's `author`, which an image built on it keeps until a MAINTAINER of its own.
+ */
+export interface BaseImageConfig extends ImageConfig {
+  author?: string;
+}
 
 export interface BuildGraphOptions {
   /** Stage name (case-insensitive) or index; default the last stage. */

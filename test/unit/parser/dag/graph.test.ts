@@ -206,6 +206,14 @@ describe('image config', () => {
     expect(g.stages[0]!.config).toMatchObject({ Cmd: ['c'], Entrypoint: ['/e'], ArgsEscaped: true });
   });
 
+  it("keeps the base image's author until a MAINTAINER, through stages, outside the config (docker)", () => {
+    const baseImage = () => ({ Cmd: ['sh'], author: 'base-author' });
+    const g = graph('FROM busybox AS a\nENV A=1\nFROM a AS b\nFROM b\nMAINTAINER me', { baseImage, target: 'b' });
+    expect(g.stages.map((s) => s.author)).toEqual(['base-author', 'base-author']);
+    expect(g.stages[0]!.config).not.toHaveProperty('author');
+    expect(graph(`${BB}MAINTAINER me`, { baseImage }).stages[0]!.author).toBe('me');
+  });
+
   it('starts scratch with WorkingDir / and the default PATH (docker)', () => {
     expect(graph('FROM scratch\nENV A=1').stages[0]!.config.WorkingDir).toBe('/');
     expect(graph('FROM scratch\nENV A=1').stages[0]!.config.Env).toEqual([
