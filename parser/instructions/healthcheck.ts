@@ -11,10 +11,10 @@ const MINIMUM_NS = 1e6;
  * `HEALTHCHECK NONE` or `HEALTHCHECK [--interval] [--timeout] [--start-period]
  * [--start-interval] [--retries] CMD command`. Durations are Go durations,
  * stored in nanoseconds; each is 0 or at least 1ms; retries is a non-negative
- * integer. Flags given with NONE are checked but have no effect, as in BuildKit.
+ * integer. Flags given with NONE are neither checked nor used: BuildKit parses
+ * them only for CMD (`HEALTHCHECK --bogus=1 NONE` builds).
  */
 export function parseHealthcheck(input: InstructionInput): HealthcheckInstruction {
-  const flags = checkFlags(input);
   const text = input.line.text;
   const { start, end } = input.args;
   if (end === start) fail(codes.arguments, 'HEALTHCHECK requires at least one argument', argsRange(input));
@@ -35,6 +35,7 @@ export function parseHealthcheck(input: InstructionInput): HealthcheckInstructio
       test: { type: 'none' },
     };
   }
+  const flags = checkFlags(input);
   if (type !== 'CMD') {
     fail(codes.healthcheck, `unknown type "${typeSpan.value}" in HEALTHCHECK (try CMD)`, rangeOf(input, typeSpan));
   }

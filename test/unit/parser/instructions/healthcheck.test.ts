@@ -18,6 +18,13 @@ describe('HEALTHCHECK', () => {
     expect(one('healthcheck', 'HEALTHCHECK none').test).toEqual({ type: 'none' });
   });
 
+  it('NONE neither checks nor uses flags (BuildKit parses them only for CMD)', () => {
+    const h = one('healthcheck', 'HEALTHCHECK --tries=1 --retries=x --interval=1 NONE');
+    expect(h.test).toEqual({ type: 'none' });
+    expect(h).not.toHaveProperty('retries');
+    expect(h).not.toHaveProperty('interval');
+  });
+
   it('CMD with every flag', () => {
     const h = one(
       'healthcheck',
@@ -51,6 +58,6 @@ describe('HEALTHCHECK', () => {
     expect(fault('HEALTHCHECK').message).toBe('HEALTHCHECK requires at least one argument');
     expect(fault('HEALTHCHECK CMD []').message).toBe('missing command after HEALTHCHECK CMD');
     expect(fault('HEALTHCHECK --retries=1 curl x').message).toBe('unknown type "curl" in HEALTHCHECK (try CMD)');
-    expect(fault('HEALTHCHECK --tries=1 NONE').code).toBe('TSB_DOCKERFILE_UNKNOWN_FLAG');
+    expect(fault('HEALTHCHECK --tries=1 CMD true').code).toBe('TSB_DOCKERFILE_UNKNOWN_FLAG');
   });
 });
