@@ -35,9 +35,11 @@ export function parseLabel(input: InstructionInput): LabelInstruction {
   };
 }
 
-/** `ARG name[=default] …`: a name without `=` has no default (value null). */
+/**
+ * `ARG name[=default] …`: a name without `=` has no default (value null). Flags are
+ * neither checked nor used: BuildKit's parseArg never parses them (`ARG --x=1 A` is ARG A).
+ */
 export function parseArg(input: InstructionInput): ArgInstruction {
-  checkFlags(input);
   const words = parseWords(input.line.text, input.args.start, input.args.end, input.escape.charCodeAt(0));
   if (words.length === 0) fail(codes.arguments, 'ARG requires at least one argument', argsRange(input));
   const pairs = words.map((w): KeyValue => {

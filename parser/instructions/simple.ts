@@ -64,8 +64,8 @@ export function parseShell(input: InstructionInput): ShellInstruction {
 
 /** `MAINTAINER name` (deprecated): the rest of the line. */
 export function parseMaintainer(input: InstructionInput): MaintainerInstruction {
-  checkFlags(input);
   requireOne(input, 'MAINTAINER');
+  checkFlags(input);
   return {
     kind: 'maintainer',
     keyword: input.keyword.value,
@@ -106,7 +106,7 @@ export function parseWorkdir(input: InstructionInput): WorkdirInstruction {
 }
 
 export function parseStopsignal(input: InstructionInput): StopsignalInstruction {
-  checkFlags(input);
+  // no flag check: BuildKit's parseStopSignal never parses them (`STOPSIGNAL --x TERM` is STOPSIGNAL TERM)
   requireOne(input, 'STOPSIGNAL');
   return {
     kind: 'stopsignal',

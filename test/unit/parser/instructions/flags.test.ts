@@ -36,6 +36,13 @@ describe('instruction flags', () => {
     );
   });
 
+  it('ARG, STOPSIGNAL and HEALTHCHECK NONE ignore their flags, as BuildKit (it never parses them)', () => {
+    expect(one('arg', 'ARG --foo=1 X=2').pairs).toMatchObject([{ key: 'X', value: '2' }]);
+    expect(one('stopsignal', 'STOPSIGNAL --bar SIGTERM').signal).toMatchObject({ value: 'SIGTERM' });
+    expect(one('healthcheck', 'HEALTHCHECK --bogus NONE').test).toEqual({ type: 'none' });
+    expect(fault('MAINTAINER --x me').code).toBe('TSB_DOCKERFILE_UNKNOWN_FLAG');
+  });
+
   it('an unknown flag named like an Object property is still unknown', () => {
     expect(fault('COPY --constructor=x a b').code).toBe('TSB_DOCKERFILE_UNKNOWN_FLAG');
     expect(fault('RUN --toString=1 true').code).toBe('TSB_DOCKERFILE_UNKNOWN_FLAG');
