@@ -9,9 +9,18 @@ const READ_CHUNK = 1 << 20;
 /** Files up to this size go out as one write with their header. */
 const SMALL = 64 * 1024;
 
-/** xattrs never written to layers: overlay's own, and host-specific SELinux labels. */
+/** xattrs never copied between trees: overlay's own, and host-specific SELinux labels. */
 export function keepXattr(name: string): boolean {
   return !name.startsWith('trusted.overlay.') && !name.startsWith('user.overlay.') && name !== 'security.selinux';
+}
+
+/**
+ * The one xattr written to layers: file capabilities. Docker's layer tars and
+ * BuildKit's (containerd's archive ChangeWriter) carry `security.capability`
+ * and nothing else, so `user.*` and `trusted.*` attributes never reach an image.
+ */
+export function layerXattr(name: string): boolean {
+  return name === 'security.capability';
 }
 
 export function sortedNames(dir: string): string[] {
@@ -20,7 +29,7 @@ export function sortedNames(dir: string): string[] {
 
 /**
  * Turns files into tar entries in a LayerSink: numeric uid/gid, mtimes in whole
- * seconds, xattrs as SCHILY.xattr.*, hardlinks (a second path of an inode becomes
+ * seconds, security.capability as SCHILY.xattr (see layerXattr), hardlinks (a second path of an inode becomes
  * a link entry), symlinks, fifos and devices. Sockets are skipped, as Docker does.
  */
 export class TreeWriter {
@@ -76,7 +85,7 @@ export class TreeWriter {
   private xattrs(path: string): Map<string, Buffer> {
     const out = new Map<string, Buffer>();
     for (const name of this.ops.listXattrs(path)) {
-      if (!keepXattr(name)) continue;
+      if (!layerXattr(name)) continue;
       const v = this.ops.getXattr(path, name);
       if (v) out.set(name, v);
     }
