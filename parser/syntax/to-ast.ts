@@ -123,8 +123,22 @@ function instruction(
   const line = new LogicalLine(segments);
   const text = line.text;
   const head = splitKeyword(text, 0, text.length);
+  if (!head) {
+    // a line continuation with nothing after it: BuildKit parses the empty instruction and fails
+    const first = continuations?.[0];
+    if (first !== undefined) {
+      const at = { line: first.startLine ?? 1, column: first.startColumn ?? 1 };
+      out.seen++;
+      out.diagnostics.push({
+        severity: 'error',
+        code: 'TSB_DOCKERFILE_UNKNOWN_INSTRUCTION',
+        message: 'unknown instruction: "" (a line continuation with no instruction after it)',
+        range: { start: at, end: at },
+      });
+    }
+    return;
+  }
   if (continuations) reportEmptyContinuations(continuations, out, line);
-  if (!head) return;
   out.seen++;
   const start = line.position(head.keyword.start);
   let comments = NO_COMMENTS;

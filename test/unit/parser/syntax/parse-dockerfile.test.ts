@@ -109,6 +109,19 @@ describe('line continuations', () => {
     const r = parse('FROM a\n\\\nRUN b\n');
     expect(r.ast.instructions[1]).toMatchObject({ kind: 'run', original: 'RUN b', range: { start: at(3, 1) } });
   });
+
+  it('a line holding only the escape character with nothing after it is an empty instruction (BuildKit fails)', () => {
+    for (const text of ['FROM a\n   \\\n', 'FROM a\n\\\n# comment\n\n', 'FROM a\n\\']) {
+      expect(parse(text).diagnostics).toEqual([
+        {
+          severity: 'error',
+          code: 'TSB_DOCKERFILE_UNKNOWN_INSTRUCTION',
+          message: 'unknown instruction: "" (a line continuation with no instruction after it)',
+          range: { start: at(2, text.startsWith('FROM a\n   ') ? 4 : 1), end: expect.anything() },
+        },
+      ]);
+    }
+  });
 });
 
 describe('line endings and encoding', () => {
