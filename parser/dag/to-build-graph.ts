@@ -930,11 +930,19 @@ class GraphBuilder {
     // every default sees the values from before the instruction (as BuildKit 20.10 does): all are expanded
     // before the first is set
     const pairs = inst.pairs;
+    // a stage ARG's name is a word too (BuildKit's ArgCommand.Expand): `ARG "a"=1` declares a
+    const keys: string[] = [];
     const values: (string | undefined)[] = [];
     const defaults: (string | undefined)[] = [];
     let unmatched: Set<string> | undefined;
     for (const pair of pairs) {
-      const key = pair.key;
+      let key = pair.key;
+      if (!isPlainWord(key, this.escape)) {
+        const r = this.expandWith(key, st.env, cmd.range);
+        unmatched = withNames(unmatched, r.unmatched);
+        key = r.value;
+      }
+      keys.push(key);
       this.options.observer?.key?.({ range: cmd.range, instruction: 'ARG', key });
       this.usedArgs.add(key);
       const hasBuildArg = Object.hasOwn(this.buildArgs, key);
@@ -961,13 +969,13 @@ class GraphBuilder {
       values.push(value);
       defaults.push(expandedDefault);
     }
-    for (const pair of pairs) st.declared.add(pair.key);
+    for (const key of keys) st.declared.add(key);
     // reported against the environment from before the instruction
     if (unmatched) this.reportUnmatched(st, unmatched, cmd.range);
     const args: { key: string; value?: string }[] = new Array(pairs.length);
     let history = '';
     for (let i = 0; i < pairs.length; i++) {
-      const key = pairs[i]!.key;
+      const key = keys[i]!;
       const value = values[i];
       const expandedDefault = defaults[i];
       if (value !== undefined && !NON_ENV_ARGS.has(key)) st.env.set(key, value);

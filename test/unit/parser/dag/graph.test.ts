@@ -39,6 +39,8 @@ describe('ARG scoping', () => {
     ['an ARG without default or build arg is not in the env', 'FROM busybox\nARG D\nRUN true', {}, 'D', undefined],
     ['an ARG without default takes the build arg (docker)', 'FROM busybox\nARG D\nRUN true', { D: 'dd' }, 'D', 'dd'],
     ['ENV after ARG wins (docker)', 'FROM busybox\nARG Y=argy\nENV Y=envy\nRUN true', {}, 'Y', 'envy'],
+    ['a stage ARG name is a word: quotes go (docker)', 'FROM busybox\nARG "Q"=1\nRUN true', {}, 'Q', '1'],
+    ['a quoted stage ARG name takes its build arg (docker)', "FROM busybox\nARG 'Q'\nRUN true", { Q: 'b' }, 'Q', 'b'],
     ['ARG after ENV wins, in order (docker)', 'FROM busybox\nENV X=env\nARG X=arg\nRUN true', {}, 'X', 'arg'],
     [
       'ENV in one instruction sees the old values (docker)',
