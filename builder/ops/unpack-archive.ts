@@ -42,7 +42,7 @@ export function detectCompression(head: Buffer): Compression {
 
 type ZstdZlib = typeof zlib & { createZstdDecompress?: () => NodeJS.ReadWriteStream };
 
-/** A decompressed stream of the file and a check that the decompressor ended well (bzip2 and xz run as processes). */
+/** A decompressed stream of the file and a check that the decompressor ended well (bzip2, xz and old Nodes' zstd run as processes). */
 interface Decompressed {
   stream: Readable;
   finished(): Promise<void>;
@@ -52,9 +52,14 @@ interface Decompressed {
 /** Read and inflate sizes for unpacking: fewer, larger chunks through the tar reader and into write(2). */
 const UNPACK_CHUNK = 1 << 20;
 
+/** The package that has each decompressor command, for the install hint. */
+const PACKAGES: Record<string, string> = { bzip2: 'bzip2', xz: 'xz-utils', zstd: 'zstd' };
+
 function decompress(file: string, compression: Compression, what: string, chunk?: number): Decompressed {
-  if (compression === 'bzip2' || compression === 'xz') {
-    const cmd = compression === 'bzip2' ? 'bzip2' : 'xz';
+  // zstd runs as a process too where Node's zlib lacks it (before Node 22.15), so every Node unpacks what BuildKit does.
+  const zstdProcess = compression === 'zstd' && !(zlib as ZstdZlib).createZstdDecompress;
+  if (compression === 'bzip2' || compression === 'xz' || zstdProcess) {
+    const cmd = compression;
     const fd = openSync(file, constants.O_RDONLY);
     let child: ChildProcess;
     try {
@@ -71,7 +76,7 @@ function decompress(file: string, compression: Compression, what: string, chunk?
       child.on('error', (err) => {
         const hint =
           (err as NodeJS.ErrnoException).code === 'ENOENT'
-            ? ` (install ${cmd}: apt-get install -y ${cmd === 'xz' ? 'xz-utils' : 'bzip2'})`
+            ? ` (install ${cmd}: apt-get install -y ${PACKAGES[cmd] ?? cmd})`
             : '';
         fail(
           new CopyError('TSB_COPY_ARCHIVE', `cannot run ${cmd} to unpack ${what}: ${err.message}${hint}`, {
@@ -104,8 +109,7 @@ function decompress(file: string, compression: Compression, what: string, chunk?
   let stream: Readable = raw;
   if (compression === 'gzip') stream = raw.pipe(zlib.createGunzip(chunk ? { chunkSize: chunk / 4 } : {}));
   else if (compression === 'zstd') {
-    const make = (zlib as ZstdZlib).createZstdDecompress;
-    if (!make) throw new CopyError('TSB_COPY_ARCHIVE', `unpacking ${what}: zstd needs Node 22.15 or later`);
+    const make = (zlib as ZstdZlib).createZstdDecompress as () => NodeJS.ReadWriteStream;
     stream = raw.pipe(make() as unknown as NodeJS.WritableStream) as unknown as Readable;
   }
   if (stream !== raw) raw.on('error', (err) => stream.destroy(err));
@@ -146,8 +150,9 @@ function readHead(file: string, n: number): Buffer {
 }
 
 /**
- * Whether ADD unpacks this file: it is a tar (plain, gzip, bzip2, xz, or zstd
- * where Node has it) whose first header reads, as BuildKit's isArchivePath.
+ * Whether ADD unpacks this file: it is a tar (plain, gzip, bzip2, xz or zstd;
+ * bzip2, xz and zstd before Node 22.15 through their commands) whose first
+ * header reads, as BuildKit's isArchivePath.
  * Returns the compression, or undefined for anything else (copied as a file).
  */
 export async function detectArchive(file: string): Promise<Compression | undefined> {
@@ -155,7 +160,6 @@ export async function detectArchive(file: string): Promise<Compression | undefin
   const compression = detectCompression(head);
   let data = head;
   if (compression !== 'none') {
-    if (compression === 'zstd' && !(zlib as ZstdZlib).createZstdDecompress) return undefined;
     const d = decompress(file, compression, file);
     try {
       data = await readPrefix(d.stream, 512);
