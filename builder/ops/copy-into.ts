@@ -131,8 +131,8 @@ function dirnameImage(p: string): string {
  * - with `unpack`, a local tar archive is unpacked into the destination instead.
  *
  * Copies keep modes (setuid and friends too), mtimes, symlinks, hardlinks
- * within one source, and devices (fifos and sockets are left out, as by
- * BuildKit); owners are 0:0 for the build context,
+ * within one source, and devices (fifos are left out, as by BuildKit, and a
+ * socket of the build context becomes an empty file); owners are 0:0 for the build context,
  * the source's for `COPY --from`, or `--chown`'s. An existing file, symlink or
  * node is replaced; an existing directory is never replaced by a non-directory.
  */
@@ -300,9 +300,18 @@ class Copier {
           lutimesSync(host, m.mtime, m.mtime);
           break;
         }
+        case 'socket': {
+          // The build context reaches BuildKit through fsutil's receiver, which writes a socket as an empty
+          // regular file with the socket's mode; copies from stages and images pass over sockets.
+          if (preserve) return;
+          closeSync(openSync(host, WRITE_FLAGS, 0o600));
+          if (this.ownership && !(fresh && this.ownedAlready(m))) lchownSync(host, m.uid, m.gid);
+          chmodSync(host, m.mode);
+          lutimesSync(host, m.mtime, m.mtime);
+          break;
+        }
         case 'fifo':
-        case 'socket':
-          // Fifos and sockets are not copied: BuildKit's copy (fsutil) passes over them without a word.
+          // Fifos are not copied: BuildKit's copy (fsutil) passes over them without a word.
           return;
         case 'dir':
           throw new CopyError('TSB_COPY_NOT_DIR', `cannot copy directory to ${image}`);

@@ -246,6 +246,23 @@ describe('COPY file attributes', () => {
     expect(fsOps().getXattr(join(sb.root, 'xattr/sub'), 'user.dir')?.toString()).toBe('d');
   });
 
+  it('a socket of the build context becomes an empty file with its mode, as the context reaches BuildKit', async () => {
+    const { execFileSync } = await import('node:child_process');
+    mkdirSync(join(sb.ctx, 'sockdir'));
+    execFileSync('perl', [
+      '-MIO::Socket::UNIX',
+      '-e',
+      'IO::Socket::UNIX->new(Local => $ARGV[0], Listen => 1) or die "$!"',
+      join(sb.ctx, 'sockdir/s'),
+    ]);
+    chmodSync(join(sb.ctx, 'sockdir/s'), 0o751);
+    await copyFromContext(sb, ['sockdir'], '/sock/');
+    const st = lstatSync(join(sb.root, 'sock/s'));
+    expect(st.isFile()).toBe(true);
+    expect(st.size).toBe(0);
+    expect(st.mode & 0o7777).toBe(0o751);
+  });
+
   it('fifos are left out, alone or in a directory, as BuildKit copies them', async () => {
     const { execFileSync } = await import('node:child_process');
     mkdirSync(join(sb.ctx, 'withpipe'));
