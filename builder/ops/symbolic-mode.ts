@@ -50,7 +50,7 @@ function parseClause(text: string, spec: string): Clause {
   return { who, actions };
 }
 
-function applyAction(mode: number, isDir: boolean, who: number, a: Action): number {
+function applyAction(mode: number, original: number, isDir: boolean, who: number, a: Action): number {
   let perm = 0;
   if (a.copyFrom !== undefined) {
     const shift = a.copyFrom === 'u' ? 6 : a.copyFrom === 'g' ? 3 : 0;
@@ -63,7 +63,7 @@ function applyAction(mode: number, isDir: boolean, who: number, a: Action): numb
       else if (ch === 'w') perm |= 0o222;
       else if (ch === 'x') perm |= 0o111;
       else if (ch === 'X') {
-        if (isDir || (mode & 0o111) !== 0) perm |= 0o111;
+        if (isDir || (original & 0o111) !== 0) perm |= 0o111;
       } else if (ch === 's') {
         if (special) perm |= 0o6000;
       } else if (ch === 't' && special) perm |= 0o1000;
@@ -83,15 +83,17 @@ function applyAction(mode: number, isDir: boolean, who: number, a: Action): numb
  * with a zero umask): clauses separated by commas, each some of `ugoa` (none
  * means all) then one or more actions `+`, `-` or `=` with permission letters
  * `rwxXst` or one class to copy; `X` is execute for directories and for what
- * already has an execute bit. Applied in order to the object's mode.
+ * had an execute bit before the change (with `=` and `-` too, as current
+ * BuildKit after moby/buildkit#5835). Applied in order to the object's mode.
  */
 export function parseSymbolicMode(spec: string): ModeChange {
   if (spec === '') throw invalid(spec);
   const clauses = spec.split(',').map((c) => parseClause(c, spec));
   return (mode: number) => {
     const isDir = (mode & S_IFMT) === S_IFDIR;
-    let m = mode & ALL_BITS;
-    for (const c of clauses) for (const a of c.actions) m = applyAction(m, isDir, c.who, a);
+    const original = mode & ALL_BITS;
+    let m = original;
+    for (const c of clauses) for (const a of c.actions) m = applyAction(m, original, isDir, c.who, a);
     return m;
   };
 }

@@ -22,6 +22,9 @@ describe('symbolic --chmod', () => {
     expect(apply('u=rwX,go=rX', FILE | 0o700)).toBe('0755');
     expect(apply('u=rwX,go=rX', DIR | 0o700)).toBe('0755');
     expect(apply('a+X', DIR | 0o000)).toBe('0111');
+    // X looks at the mode before the change, not at what earlier clauses made of it.
+    expect(apply('a-x,a+X', FILE | 0o744)).toBe('0755');
+    expect(apply('u+x,go+X', FILE | 0o644)).toBe('0744');
   });
 
   it('copies one class to others', () => {
