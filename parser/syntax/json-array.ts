@@ -10,6 +10,8 @@ export type JsonArrayResult =
 /** The results without values, shared (read-only). */
 const SHELL: JsonArrayResult = Object.freeze({ kind: 'shell' });
 const NOT_STRINGS: JsonArrayResult = Object.freeze({ kind: 'not-strings' });
+/** A UTF-16 surrogate without its pair (from a `\ud800` escape), which Go's JSON decoder reads as U+FFFD. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
  * The exec form: `[from, to)` (already trimmed) is exactly one JSON array of
@@ -40,7 +42,7 @@ export function parseJsonArray(text: string, from: number, to: number): JsonArra
       else i++;
     }
     i++;
-    values.push({ value, start, end: i });
+    values.push({ value: value.replace(LONE_SURROGATE, '\uFFFD'), start, end: i });
   }
   return { kind: 'exec', values };
 }

@@ -135,6 +135,11 @@ describe('line endings and encoding', () => {
     const run = nth<RunInstruction>('FROM a\r\nRUN <<EOF\r\nx\r\nEOF\r\n', 1);
     expect(run.heredocs[0]?.content).toBe('x\r\n');
   });
+
+  it("reads a lone surrogate escape in the exec form as U+FFFD, as Go's JSON decoder does", () => {
+    const run = nth<RunInstruction>('FROM a\nRUN ["a\\ud800", "\\udc00b", "\\ud83d\\ude00"]\n', 1);
+    expect(run.command).toMatchObject({ form: 'exec', args: ['a\uFFFD', '\uFFFDb', '😀'] });
+  });
 });
 
 describe('instructions', () => {
