@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isatty } from 'node:tty';
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { setErrorExitCode } from '../exit-code.js';
@@ -71,6 +72,11 @@ export const runCommand: CommandModule<GlobalOptions, RunArgs> = {
     }
     args.image = parsed.image;
     args.command = parsed.command;
+    if (args.tty && args.interactive && !isatty(0)) {
+      // Docker's check: a terminal session fed from a pipe would never see the end of its input.
+      setErrorExitCode(1);
+      throw new UsageError('the input device is not a TTY', { flag: '-it' });
+    }
     // Loaded while the image is looked up (the store's modules load alongside).
     const runtime = import('../../runtime-native/index.js');
     runtime.catch(() => undefined); // awaited below; a failure is reported there, not as an unhandled rejection

@@ -1,7 +1,20 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { tsbuild } from '../../helpers/cli.js';
 import { busyboxFixture, requireDocker } from '../../helpers/prereqs.js';
 import { docker, tempRoot, tsb } from '../image/support.js';
+
+function tsbuildWithEnv(root: string, args: string[], env: Record<string, string>): string {
+  const r = tsbuild(['--root', root, ...args], { env });
+  if (r.status !== 0) throw new Error(`tsbuild ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}
+
+function dockerWithEnv(args: string[], env: Record<string, string>): string {
+  return execFileSync('/usr/bin/docker', args, { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+}
 
 beforeAll(() => {
   requireDocker();
@@ -89,5 +102,48 @@ describe('CLI output as the docker CLI prints it', () => {
     ]);
     const bare = tsb(t.root, []);
     expect(bare.stdout).toContain('Commands:');
+  });
+});
+
+describe('run as docker run answers', () => {
+  let t: ReturnType<typeof tempRoot>;
+  beforeEach(() => {
+    t = tempRoot();
+    const archive = join(t.dir, 'bb.tar');
+    docker(['save', '-o', archive, 'tsbuild-busybox:latest']);
+    tsb(t.root, ['load', '-i', archive]);
+  });
+  afterEach(() => t.done());
+
+  it('-it with a pipe on stdin is refused as Docker refuses it', () => {
+    const r = tsb(t.root, ['run', '-it', 'tsbuild-busybox', 'cat'], { input: 'x\n', allowFail: true });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('the input device is not a TTY');
+    const piped = tsb(t.root, ['run', '-i', 'tsbuild-busybox', 'cat'], { input: 'x\n' });
+    expect(piped.stdout).toBe('x\n');
+  });
+
+  it('exit codes: the command’s own, 126 when not executable, 127 when missing, 125 for tsbuild’s errors', () => {
+    const code = (args: string[]) => tsb(t.root, ['run', ...args], { allowFail: true }).status;
+    expect(code(['tsbuild-busybox', 'sh', '-c', 'exit 3'])).toBe(3);
+    expect(code(['tsbuild-busybox', '/etc/passwd'])).toBe(126);
+    expect(code(['tsbuild-busybox', '/nonexistent'])).toBe(127);
+    expect(code(['--bogus', 'tsbuild-busybox'])).toBe(125);
+    expect(code(['-u', 'nosuch', 'tsbuild-busybox', 'id'])).toBe(125);
+    expect(code(['tsbuild-busybox', 'sh', '-c', 'kill -9 $$'])).toBe(0);
+    expect(code(['tsbuild-busybox', 'sh', '-c', 'sh -c "kill -9 \\$\\$"; exit $?'])).toBe(137);
+  });
+
+  it('-e, --env-file and -u give the environment and user Docker gives', () => {
+    const dir = t.dir;
+    const envFile = join(dir, 'env');
+    writeFileSync(envFile, '# comment\n\nA=1\nH3_FROM_CALLER\nH3_UNSET\nB= 2 \nC="q"\n');
+    const script = 'env | grep -E "^(A|B|C|H3_[A-Z_]+)=" | sort; id';
+    const args = ['--env-file', envFile, '-e', 'H3_E', '-u', 'nobody:root', 'tsbuild-busybox', 'sh', '-c', script];
+    const env = { H3_FROM_CALLER: 'caller', H3_E: 'e' };
+    const ours = tsbuildWithEnv(t.root, ['run', ...args], env);
+    const theirs = dockerWithEnv(['run', '--rm', ...args], env);
+    expect(ours).toBe(theirs);
+    expect(ours).toContain('H3_FROM_CALLER=caller');
   });
 });
