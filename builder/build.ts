@@ -106,6 +106,7 @@ export async function build(options: BuildOptions, onEvent?: BuildEventListener)
       state,
       labels: options.labels,
       tags: options.tags,
+      ...(graph.epoch !== undefined ? { epoch: graph.epoch } : {}),
     });
     emit({ type: 'export', phase: 'config', detail: record.id, time: Date.now() });
     const { writeOutput } = options.outputs?.length ? await import('./outputs.js') : { writeOutput: undefined };

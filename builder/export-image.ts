@@ -16,6 +16,8 @@ export interface ExportOptions {
   state: FsState;
   labels?: Record<string, string>;
   tags?: string[];
+  /** SOURCE_DATE_EPOCH as an RFC 3339 time (BuildGraph.epoch): no history entry nor the image is newer. */
+  epoch?: string;
 }
 
 /**
@@ -26,7 +28,8 @@ export interface ExportOptions {
  */
 export async function exportImage(o: ExportOptions): Promise<{ record: ImageRecord; config: Buffer }> {
   const { stage, state } = o;
-  const history = fillCreated(state.history);
+  const history =
+    o.epoch === undefined ? fillCreated(state.history) : clampCreated(fillCreated(state.history), o.epoch);
   const created = history.at(-1)?.created;
   const config: ImageConfig = { ...stage.config };
   if (o.labels && Object.keys(o.labels).length > 0) config.Labels = { ...(config.Labels ?? {}), ...o.labels };
@@ -135,4 +138,27 @@ export function fillCreated(history: HistoryItem[]): HistoryItem[] {
     if (h.empty_layer) out.empty_layer = true;
     return out;
   });
+}
+
+/**
+ * BuildKit's exporter with an epoch (SOURCE_DATE_EPOCH): a history entry without a time, or newer
+ * than the epoch, takes the epoch; the image's own time is then the last entry's.
+ */
+export function clampCreated(history: HistoryItem[], epoch: string): HistoryItem[] {
+  return history.map((h) => (h.created === undefined || isAfter(h.created, epoch) ? { ...h, created: epoch } : h));
+}
+
+/** True when RFC 3339 time `a` is later than `b`, to the nanosecond (Date keeps only milliseconds). */
+function isAfter(a: string, b: string): boolean {
+  const ma = Date.parse(a);
+  const mb = Date.parse(b);
+  if (Number.isNaN(ma) || Number.isNaN(mb)) return false;
+  if (ma !== mb) return ma > mb;
+  return subMillisecond(a) > subMillisecond(b);
+}
+
+/** The nanoseconds below the millisecond of an RFC 3339 time (`.123456789` → 456789). */
+function subMillisecond(t: string): number {
+  const frac = /T\d\d:\d\d:\d\d\.(\d+)/.exec(t)?.[1] ?? '';
+  return Number(frac.padEnd(9, '0').slice(3, 9));
 }

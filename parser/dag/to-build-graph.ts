@@ -244,6 +244,7 @@ class GraphBuilder {
         range: this.stages[target]!.from.range,
       });
     }
+    const epoch = this.sourceDateEpoch(target);
     return {
       filename: this.file,
       platform: this.target,
@@ -252,8 +253,28 @@ class GraphBuilder {
       stages,
       pruned,
       buildArgs: { used, unused },
+      ...(epoch !== undefined ? { epoch } : {}),
       warnings: this.warnings,
     };
+  }
+
+  /** SOURCE_DATE_EPOCH as BuildKit reads it: the build arg, else a global ARG's non-empty value; seconds. */
+  private sourceDateEpoch(target: number): string | undefined {
+    const raw = Object.hasOwn(this.buildArgs, 'SOURCE_DATE_EPOCH')
+      ? this.buildArgs.SOURCE_DATE_EPOCH
+      : this.globalEnv.get('SOURCE_DATE_EPOCH') || undefined;
+    if (raw === undefined) return undefined;
+    const time = /^[+-]?\d{1,15}$/.test(raw) ? new Date(Number(raw) * 1000) : undefined;
+    const year = time?.getUTCFullYear() ?? -1;
+    if (time === undefined || Number.isNaN(time.getTime()) || year < 0 || year > 9999) {
+      throw new BuildGraphError(
+        'TSB_BUILD_ARG_INVALID',
+        `invalid SOURCE_DATE_EPOCH: ${raw}: expected whole seconds since 1970 (a date from year 0 to 9999)`,
+        { file: this.file, ranges: [this.stages[target]!.from.range] },
+      );
+    }
+    // Go's time.Time JSON: no fractional part for whole seconds
+    return time.toISOString().replace('.000Z', 'Z');
   }
 
   // ---- parsing the stage structure -------------------------------------------------------------------------

@@ -304,6 +304,11 @@ export interface BuildGraph {
     /** Build args no ARG declares: Docker warns about them. */
     unused: string[];
   };
+  /**
+   * SOURCE_DATE_EPOCH (the build arg, else a global ARG's non-empty value) as the time the image
+   * config writes (`1970-01-01T00:00:00Z`): no history entry and no image is newer (BuildKit's epoch).
+   */
+  epoch?: string;
   warnings: Diagnostic[];
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configDocument, fillCreated } from '../../../builder/export-image.js';
+import { clampCreated, configDocument, fillCreated } from '../../../builder/export-image.js';
 import { goJson, goJsonString } from '../../../builder/go-json.js';
 
 describe('goJson', () => {
@@ -69,5 +69,29 @@ describe('fillCreated', () => {
   it('uses the last time when no new layer follows', () => {
     const filled = fillCreated([{ created: 'base' }, { created_by: 'ENV a', empty_layer: true }]);
     expect(filled.map((h) => h.created)).toEqual(['base', 'base']);
+  });
+});
+
+describe('clampCreated', () => {
+  it('gives SOURCE_DATE_EPOCH to entries without a time or newer than it, to the nanosecond', () => {
+    const epoch = '2020-01-01T00:00:00Z';
+    const out = clampCreated(
+      [
+        { created: '2019-06-01T00:00:00.123456789Z' },
+        { created: '2020-01-01T00:00:00.000000001Z' },
+        { created: '2020-01-01T01:00:00+02:00' },
+        { created: '2026-11-23T06:56:30.859Z', created_by: 'RUN x' },
+        { created_by: 'ENV a=1', empty_layer: true },
+      ],
+      epoch,
+    );
+    expect(out.map((h) => h.created)).toEqual([
+      '2019-06-01T00:00:00.123456789Z',
+      epoch,
+      '2020-01-01T01:00:00+02:00',
+      epoch,
+      epoch,
+    ]);
+    expect(out[3]!.created_by).toBe('RUN x');
   });
 });

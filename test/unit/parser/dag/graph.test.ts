@@ -216,6 +216,16 @@ describe('image config', () => {
     expect(graph(`${BB}MAINTAINER me`, { baseImage }).stages[0]!.author).toBe('me');
   });
 
+  it('reads SOURCE_DATE_EPOCH from the build arg, else a global ARG, as a time the config writes', () => {
+    expect(graph(BB).epoch).toBeUndefined();
+    expect(graph(BB, { buildArgs: { SOURCE_DATE_EPOCH: '0' } }).epoch).toBe('1970-01-01T00:00:00Z');
+    expect(graph(`ARG SOURCE_DATE_EPOCH=1577836800\n${BB}`).epoch).toBe('2020-01-01T00:00:00Z');
+    expect(graph(`ARG SOURCE_DATE_EPOCH\n${BB}`).epoch).toBeUndefined();
+    const err = thrown(() => graph(BB, { buildArgs: { SOURCE_DATE_EPOCH: 'yesterday' } }));
+    expect(err.code).toBe('TSB_BUILD_ARG_INVALID');
+    expect(err.message).toContain('invalid SOURCE_DATE_EPOCH: yesterday');
+  });
+
   it('starts scratch with WorkingDir / and the default PATH (docker)', () => {
     expect(graph('FROM scratch\nENV A=1').stages[0]!.config.WorkingDir).toBe('/');
     expect(graph('FROM scratch\nENV A=1').stages[0]!.config.Env).toEqual([
