@@ -250,6 +250,8 @@ export function isTarHeader(buf: Buffer): boolean {
 /** Parses PAX records; values stay raw bytes (xattrs are binary). */
 export function decodePax(buf: Buffer): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
+  // GNU sparse 0.0 repeats offset and numbytes records: gathered in order into GNU.sparse.map, as Go does.
+  const sparse: string[] = [];
   let pos = 0;
   while (pos < buf.length) {
     if (buf[pos] === 0) break;
@@ -261,9 +263,12 @@ export function decodePax(buf: Buffer): Map<string, Buffer> {
     if (buf[pos + len - 1] !== 0x0a) throw new Error('bad pax record');
     const eq = rec.indexOf(0x3d);
     if (eq < 0) throw new Error('bad pax record');
-    out.set(rec.toString('utf8', 0, eq), Buffer.from(rec.subarray(eq + 1)));
+    const key = rec.toString('utf8', 0, eq);
+    if (key === 'GNU.sparse.offset' || key === 'GNU.sparse.numbytes') sparse.push(rec.toString('utf8', eq + 1));
+    else out.set(key, Buffer.from(rec.subarray(eq + 1)));
     pos += len;
   }
+  if (sparse.length) out.set('GNU.sparse.map', Buffer.from(sparse.join(',')));
   return out;
 }
 

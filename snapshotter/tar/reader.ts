@@ -1,6 +1,11 @@
 import { LayerError } from '../errors.js';
 import { BLOCK, decodeBlock, decodePax, padding, type TarHeader, typeOf } from './header.js';
 
+/** Holes of sparse files are given as zero chunks of at most this size. */
+const SPARSE_ZERO_CHUNK = 1 << 20;
+/** More regions than this in one sparse map is refused (Go's archive/tar allows as many as memory does). */
+const SPARSE_MAX_ENTRIES = 1 << 20;
+
 export interface TarReaderOptions {
   /** Called with everything read (for the diff ID), including what follows the end-of-archive marker. */
   onData?: (chunk: Buffer) => void;
@@ -11,9 +16,12 @@ export interface TarReaderOptions {
 /**
  * A pull-based streaming tar reader: `next()` gives the next entry's header and
  * `body()` its data, chunk by chunk, without buffering whole entries. PAX (x, g)
- * and GNU long names (L, K) are folded into the header; values stay binary. It
- * gives entries as they are written: whiteouts (`.wh.*`) are the caller's to
- * interpret or not. What follows the end-of-archive marker is drained.
+ * and GNU long names (L, K) are folded into the header; values stay binary.
+ * GNU sparse files in PAX form (versions 0.0, 0.1 and 1.0, as GNU tar and
+ * bsdtar write them) come out as regular files of their real name and size, holes
+ * read as zeros, as Go's archive/tar gives them to docker. It gives entries as
+ * they are written: whiteouts (`.wh.*`) are the caller's to interpret or not.
+ * What follows the end-of-archive marker is drained.
  */
 export class TarReader {
   private readonly source: AsyncIterator<Buffer>;
@@ -23,6 +31,8 @@ export class TarReader {
   private remaining = 0;
   private pad = 0;
   private global = new Map<string, Buffer>();
+  /** The current entry's data regions when it is a sparse file (offset and length in the real file). */
+  private sparse: { map: [number, number][]; size: number } | undefined;
   private finished = false;
   private readonly onData: ((chunk: Buffer) => void) | undefined;
   private readonly subject: string;
@@ -96,13 +106,68 @@ export class TarReader {
 
   /** The data of the current entry. Unread data is skipped by the next `next()`. */
   async *body(): AsyncGenerator<Buffer> {
-    while (this.remaining > 0) {
+    if (this.sparse) {
+      yield* this.sparseBody(this.sparse);
+      return;
+    }
+    yield* this.stored(this.remaining);
+  }
+
+  /** Up to `n` bytes of the entry's stored data. */
+  private async *stored(n: number): AsyncGenerator<Buffer> {
+    let left = Math.min(n, this.remaining);
+    while (left > 0) {
       if (!this.buffered && !(await this.fill(1))) throw this.truncated('inside a file');
       const c = this.chunks[0] as Buffer;
-      const k = Math.min(c.length, this.remaining);
+      const k = Math.min(c.length, left);
       this.remaining -= k;
+      left -= k;
       yield this.take(k);
     }
+  }
+
+  /** A sparse file's data: its stored regions in place, zeros in the holes between and after them. */
+  private async *sparseBody(sparse: { map: [number, number][]; size: number }): AsyncGenerator<Buffer> {
+    this.sparse = undefined;
+    let pos = 0;
+    const zeros = function* (n: number) {
+      for (let left = n; left > 0; left -= SPARSE_ZERO_CHUNK) yield Buffer.alloc(Math.min(left, SPARSE_ZERO_CHUNK));
+    };
+    for (const [offset, length] of sparse.map) {
+      yield* zeros(offset - pos);
+      yield* this.stored(length);
+      pos = offset + length;
+    }
+    yield* zeros(sparse.size - pos);
+  }
+
+  /** Reads a sparse 1.0 map from the front of the entry's data: decimal numbers, one a line, in whole blocks. */
+  private async sparseMap1x0(name: string): Promise<[number, number][]> {
+    const numbers: number[] = [];
+    let text = '';
+    let want = 1;
+    while (numbers.length < want) {
+      if (this.remaining < BLOCK) throw new LayerError('TSB_LAYER_CORRUPT', `invalid sparse map for ${name}`);
+      text += (await this.read(BLOCK, 'a sparse map')).toString('latin1');
+      this.remaining -= BLOCK;
+      let nl = text.indexOf('\n');
+      while (nl >= 0 && numbers.length < want) {
+        const field = text.slice(0, nl);
+        if (!/^\d+$/.test(field)) throw new LayerError('TSB_LAYER_CORRUPT', `invalid sparse map for ${name}`);
+        numbers.push(Number(field));
+        if (numbers.length === 1) {
+          if (!Number.isSafeInteger(2 * (numbers[0] as number)) || (numbers[0] as number) > SPARSE_MAX_ENTRIES) {
+            throw new LayerError('TSB_LAYER_LIMIT', `a sparse map of ${numbers[0]} entries for ${name}`);
+          }
+          want = 1 + 2 * (numbers[0] as number);
+        }
+        text = text.slice(nl + 1);
+        nl = text.indexOf('\n');
+      }
+    }
+    const map: [number, number][] = [];
+    for (let i = 1; i < numbers.length; i += 2) map.push([numbers[i] as number, numbers[i + 1] as number]);
+    return map;
   }
 
   /** The next entry, or null at the end of the archive (the rest of the stream is drained). */
@@ -111,6 +176,7 @@ export class TarReader {
     await this.skip(this.remaining + this.pad, 'an entry');
     this.remaining = 0;
     this.pad = 0;
+    this.sparse = undefined;
     let pax: Map<string, Buffer> | undefined;
     let longName: string | undefined;
     let longLink: string | undefined;
@@ -193,8 +259,53 @@ export class TarReader {
       if (type !== 'file') header.size = 0;
       this.remaining = header.size;
       this.pad = padding(header.size);
+      if (type === 'file') await this.readSparse(header, str);
       return header;
     }
+  }
+
+  /**
+   * A GNU sparse file in PAX form, recognized as Go's archive/tar does: its
+   * real name and size go into `header`, and its map (from GNU.sparse.map for
+   * 0.0 and 0.1, from the front of the data for 1.0) is kept for body().
+   */
+  private async readSparse(header: TarHeader, str: (k: string) => string | undefined): Promise<void> {
+    const major = str('GNU.sparse.major');
+    const minor = str('GNU.sparse.minor');
+    const mapText = str('GNU.sparse.map');
+    let v1 = false;
+    if (major === '1' && minor === '0') v1 = true;
+    else if (major === '0' && (minor === '0' || minor === '1')) v1 = false;
+    else if (major !== undefined || minor !== undefined) return;
+    else if (mapText === undefined) return;
+    const bad = () => new LayerError('TSB_LAYER_CORRUPT', `invalid sparse map for ${header.name}`);
+    const name = str('GNU.sparse.name');
+    if (name) header.name = name.replace(/\/+$/, '') || name;
+    const sizeText = str('GNU.sparse.size') ?? str('GNU.sparse.realsize');
+    let map: [number, number][];
+    if (v1) map = await this.sparseMap1x0(header.name);
+    else {
+      const fields = (mapText ?? '').split(',');
+      if (mapText === '' || fields.length % 2 !== 0 || !fields.every((f) => /^\d+$/.test(f))) throw bad();
+      if (fields.length / 2 > SPARSE_MAX_ENTRIES) {
+        throw new LayerError('TSB_LAYER_LIMIT', `a sparse map of ${fields.length / 2} entries for ${header.name}`);
+      }
+      map = [];
+      for (let i = 0; i < fields.length; i += 2) map.push([Number(fields[i]), Number(fields[i + 1])]);
+    }
+    const size = sizeText === undefined ? header.size : Number(sizeText);
+    if (!/^\d*$/.test(sizeText ?? '') || !Number.isSafeInteger(size)) throw bad();
+    // Regions in order, apart, inside the file; their lengths add up to the data stored.
+    let end = 0;
+    let stored = 0;
+    for (const [offset, length] of map) {
+      if (!Number.isSafeInteger(offset + length) || offset < end || offset + length > size) throw bad();
+      end = offset + length;
+      stored += length;
+    }
+    if (stored !== this.remaining) throw bad();
+    header.size = size;
+    this.sparse = { map, size };
   }
 
   private async drain(): Promise<void> {

@@ -136,6 +136,29 @@ describe('ADD unpacks local archives', () => {
     expect(mode(join(sb.root, 't/sub'))).toBe(0o750);
   });
 
+  it('GNU sparse files in PAX form (0.0, 0.1, 1.0) unpack as whole files of their real name, as docker', async () => {
+    requireCommand('tar', 'tar');
+    const src = join(sb.base, 'sparse-src');
+    mkdirSync(src);
+    const data = Buffer.alloc(3 * 1024 * 1024 + 3);
+    data.write('middle', 1_000_000);
+    data.write('end', 3 * 1024 * 1024);
+    writeFileSync(join(src, 'sp'), Buffer.alloc(0));
+    execFileSync('truncate', ['-s', String(data.length), join(src, 'sp')]);
+    execFileSync('dd', ['of=sp', 'bs=1', 'seek=1000000', 'conv=notrunc', 'status=none'], { cwd: src, input: 'middle' });
+    execFileSync('dd', [`of=sp`, 'bs=1', `seek=${3 * 1024 * 1024}`, 'conv=notrunc', 'status=none'], {
+      cwd: src,
+      input: 'end',
+    });
+    for (const version of ['0.0', '0.1', '1.0']) {
+      const tar = join(sb.ctx, `s${version}.tar`);
+      execFileSync('tar', ['--sparse', `--sparse-version=${version}`, '--format=pax', '-cf', tar, '-C', src, 'sp']);
+      await add([`s${version}.tar`], `/v${version}/`);
+      expect(readdirSync(join(sb.root, `v${version}`)), version).toEqual(['sp']);
+      expect(readFileSync(join(sb.root, `v${version}/sp`)).equals(data), version).toBe(true);
+    }
+  });
+
   it('a directory met twice in the archive takes its later mode and owner, as moby untar', async () => {
     writeFileSync(
       join(sb.ctx, 'twice.tar'),
