@@ -50,10 +50,11 @@ export const historyCommand: CommandModule<GlobalOptions, HistoryArgs> = {
       config.history && config.history.length > 0
         ? config.history
         : layers.map(() => ({ created: config.created, created_by: '', comment: '' }));
+    const sizes = await Promise.all(layers.map((l) => store.layerUnpackedSize(l)));
     let layer = 0;
     const rows = history.map((h) => {
       const empty = h.empty_layer === true || layer >= layers.length;
-      const size = empty ? 0 : (layers[layer++]?.size ?? 0);
+      const size = empty ? 0 : (sizes[layer++] ?? 0);
       return { created: h.created, createdBy: h.created_by ?? '', size, comment: h.comment ?? '' };
     });
     rows.reverse();

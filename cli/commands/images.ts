@@ -72,6 +72,7 @@ export const imagesCommand: CommandModule<GlobalOptions, ImagesArgs> = {
     const images = store.list().sort((a, b) => Date.parse(b.created ?? '0') - Date.parse(a.created ?? '0'));
     for (const image of images) {
       if (!(await matchesFilters(store, image, filters))) continue;
+      const size = args.quiet ? 0 : await store.unpackedSize(image);
       const named = image.names
         .map((n) => lib.parseReference(n))
         .filter((ref) => filters.reference.length === 0 || referenceMatches(filters.reference, ref));
@@ -88,7 +89,7 @@ export const imagesCommand: CommandModule<GlobalOptions, ImagesArgs> = {
           digest: repoDigest ? repoDigest.slice(repoDigest.indexOf('@') + 1) : '<none>',
           id: image.id,
           created: image.created,
-          size: image.size,
+          size,
         });
       }
     }

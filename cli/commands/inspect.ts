@@ -83,7 +83,7 @@ export const inspectCommand: CommandModule<GlobalOptions, InspectArgs> = {
         if (config.variant) entry.Variant = config.variant;
         entry.Os = config.os;
         if (config['os.version']) entry.OsVersion = config['os.version'];
-        entry.Size = image.size;
+        entry.Size = await store.unpackedSize(image);
         entry.RootFS = { Type: 'layers', Layers: layers.map((l) => l.diffId) };
         entry.Metadata = {
           LastTagTime: image.lastTagTime ? new Date(image.lastTagTime).toISOString() : '0001-01-01T00:00:00Z',

@@ -256,6 +256,35 @@ export class ImageStore {
     return { bytes, config: parseImageConfig(bytes, `image config ${image.id}`) };
   }
 
+  /**
+   * The image's size as Docker shows it: its layers' files as unpacked (see
+   * layer-usage.ts), each layer counted once per image. A layer's size is worked
+   * out from its blob the first time it is asked for and kept by diff ID; a layer
+   * whose blob is absent or not gzip or plain tar counts its blob size.
+   */
+  async unpackedSize(image: ImageRecord): Promise<number> {
+    let total = 0;
+    for (const l of this.layers(image)) total += await this.layerUnpackedSize(l);
+    return total;
+  }
+
+  async layerUnpackedSize(layer: LayerRecord): Promise<number> {
+    const row = this.db.prepare('SELECT size FROM image_layer_usage WHERE diff_id = ?').get(layer.diffId) as
+      | { size: number }
+      | undefined;
+    if (row) return row.size;
+    if (this.content.size(layer.digest) === undefined) return layer.size;
+    const { layerUsage } = await import('./layer-usage.js');
+    const size = await layerUsage(this.content.path(layer.digest));
+    if (size === undefined) return layer.size;
+    try {
+      this.db.prepare('INSERT OR REPLACE INTO image_layer_usage (diff_id, size) VALUES (?, ?)').run(layer.diffId, size);
+    } catch {
+      // a store this process may only read: the size is worked out again next time
+    }
+    return size;
+  }
+
   layers(image: ImageRecord): LayerRecord[] {
     const rows = this.db
       .prepare(

@@ -12,6 +12,7 @@ import type { Schema } from '../../metadata/index.js';
  * - image_repo_digests: `repository@digest` references known for an image (pull and push)
  * - image_leases, image_lease_resources: what running work (a load, a build, a container)
  *   protects from rmi and garbage collection; a lease whose process died is stale
+ * - image_layer_usage: a layer's unpacked size as Docker counts it (by diff ID), worked out on first display
  * - image_gc_roots: durable references from other modules (the build cache's layers and
  *   snapshots), kept by garbage collection until their owner removes them
  */
@@ -77,5 +78,9 @@ export const imageSchema: Schema = {
        PRIMARY KEY (owner, kind, ref)
      );
      CREATE INDEX image_gc_roots_ref ON image_gc_roots(kind, ref);`,
+    `CREATE TABLE image_layer_usage (
+       diff_id TEXT PRIMARY KEY,
+       size INTEGER NOT NULL
+     );`,
   ],
 };

@@ -34,7 +34,7 @@ describe('CLI output as the docker CLI prints it', () => {
 
   it('images --format takes Go templates, with a header for table templates', () => {
     tsb(t.root, ['tag', 'tsbuild-busybox', 'localhost:5000/h3/x:v1']);
-    const args = ['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}', 'tsbuild-busybox'];
+    const args = ['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}} {{.Size}}', 'tsbuild-busybox'];
     expect(tsb(t.root, args).stdout).toBe(docker(args));
     const table = ['images', '--format', 'table {{.Repository}}\\t{{.Tag}}', 'tsbuild-busybox'];
     expect(tsb(t.root, table).stdout).toBe(docker(table));
@@ -66,13 +66,18 @@ describe('CLI output as the docker CLI prints it', () => {
   });
 
   it('history and inspect take --format templates', () => {
-    const history = ['history', '--format', '{{.ID}}|{{.CreatedAt}}|{{.CreatedBy}}|{{.Comment}}', 'tsbuild-busybox'];
+    const history = [
+      'history',
+      '--format',
+      '{{.ID}}|{{.CreatedAt}}|{{.CreatedBy}}|{{.Size}}|{{.Comment}}',
+      'tsbuild-busybox',
+    ];
     expect(tsb(t.root, history).stdout).toBe(docker(history));
     const inspect = [
       'inspect',
       '-f',
       // Not .Id: docker's typed view calls it .ID and falls back to raw JSON for .Id, where a null prints <no value>.
-      '{{.Os}}/{{.Architecture}} {{json .Config.Cmd}} {{.Config.Entrypoint}} {{len .RootFS.Layers}}',
+      '{{.Os}}/{{.Architecture}} {{json .Config.Cmd}} {{.Config.Entrypoint}} {{len .RootFS.Layers}} {{.Size}}',
       'tsbuild-busybox',
     ];
     expect(tsb(t.root, inspect).stdout).toBe(docker(inspect));

@@ -26,15 +26,15 @@ describe('image commands through the CLI', () => {
     const lines = tsb(t.root, ['images']).stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/);
     expect(lines.slice(1).sort()).toEqual([
-      expect.stringMatching(new RegExp(`^ghcr.io/me/bb\\s+2\\s+${id.slice(7, 19)}\\s+.+ ago\\s+2.14MB$`)),
-      expect.stringMatching(new RegExp(`^tsbuild-busybox\\s+latest\\s+${id.slice(7, 19)}\\s+.+ ago\\s+2.14MB$`)),
+      expect.stringMatching(new RegExp(`^ghcr.io/me/bb\\s+2\\s+${id.slice(7, 19)}\\s+.+ ago\\s+1.99MB$`)),
+      expect.stringMatching(new RegExp(`^tsbuild-busybox\\s+latest\\s+${id.slice(7, 19)}\\s+.+ ago\\s+1.99MB$`)),
     ]);
     const json = tsb(t.root, ['images', '--format', 'json'])
       .stdout.trim()
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(json.map((j) => `${j.Repository}:${j.Tag}`).sort()).toEqual(['ghcr.io/me/bb:2', 'tsbuild-busybox:latest']);
-    expect(json[0]).toMatchObject({ ID: id.slice(7, 19), Size: '2.14MB', Containers: 'N/A' });
+    expect(json[0]).toMatchObject({ ID: id.slice(7, 19), Size: '1.99MB', Containers: 'N/A' });
     expect(tsb(t.root, ['images', '-q']).stdout).toBe(`${id.slice(7, 19)}\n`);
     expect(tsb(t.root, ['images', 'ghcr.io/me/bb']).stdout.trim().split('\n')).toHaveLength(2);
     expect(tsb(t.root, ['images', '--no-trunc', '-q']).stdout).toBe(`${id}\n`);
@@ -43,7 +43,7 @@ describe('image commands through the CLI', () => {
   it('history and inspect show the config', () => {
     const history = tsb(t.root, ['history', 'tsbuild-busybox']).stdout.split('\n');
     expect(history[0]).toMatch(/^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
-    expect(history[1]).toMatch(new RegExp(`^${id.slice(7, 19)}\\s+.+ ago\\s+2.14MB\\s+Imported from -$`));
+    expect(history[1]).toMatch(new RegExp(`^${id.slice(7, 19)}\\s+.+ ago\\s+1.99MB\\s+Imported from -$`));
     const [inspect] = JSON.parse(tsb(t.root, ['inspect', id.slice(7, 15)]).stdout);
     expect(inspect).toMatchObject({
       Id: id,

@@ -39,6 +39,16 @@ describe('image store', () => {
     expect((await store.manifest(rec)).bytes.equals(a.manifest)).toBe(true);
   });
 
+  it('shows the unpacked size Docker shows, worked out once per layer', async () => {
+    const rec = await put(store, a, ['busybox']);
+    expect(await store.unpackedSize(rec)).toBe(2); // the files "a" and "b", one byte each
+    const layer = store.layers(rec)[0]!;
+    expect(store.db.prepare('SELECT size FROM image_layer_usage WHERE diff_id = ?').get(layer.diffId)).toEqual({
+      size: 1,
+    });
+    expect(await store.layerUnpackedSize(layer)).toBe(1);
+  });
+
   it('resolves names, IDs, ID prefixes and digests as Docker does', async () => {
     await put(store, a, ['busybox:latest']);
     await put(store, b, ['me/app:2']);
