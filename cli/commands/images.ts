@@ -56,7 +56,10 @@ export const imagesCommand: CommandModule<GlobalOptions, ImagesArgs> = {
     const store = await openStore(args);
     const filters = parseImageFilters(args.filter ?? []);
     let filter: { repo: string; tag?: string } | undefined;
-    if (args.repository) {
+    if (args.repository && /[*?[]/.test(args.repository)) {
+      // A pattern, as Docker reads REPOSITORY: the same as --filter reference=PATTERN.
+      filters.reference.push(args.repository);
+    } else if (args.repository) {
       const ref = lib.parseReference(args.repository);
       filter = { repo: lib.repositoryName(ref), tag: ref.tag };
     }

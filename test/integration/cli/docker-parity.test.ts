@@ -58,6 +58,8 @@ describe('CLI output as the docker CLI prints it', () => {
     expect(refs('reference=h3/*')).toEqual(['h3/one:1', 'h3/two:2']);
     expect(refs('reference=h3/one:*')).toEqual(['h3/one:1']);
     expect(refs('dangling=false')).toHaveLength(3);
+    const pattern = tsb(t.root, ['images', 'h3/t*', '--format', '{{.Repository}}:{{.Tag}}']).stdout;
+    expect(pattern).toBe('h3/two:2\n');
     expect(tsb(t.root, ['images', '-f', 'dangling=true', '-q']).stdout).toBe('');
     expect(tsb(t.root, ['images', '-f', 'label=nope', '-q']).stdout).toBe('');
     expect(tsb(t.root, ['images', '-a', '-f', 'label=org.tsbuild.fixture.sha256', '-q']).stdout).not.toBe('');
