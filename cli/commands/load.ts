@@ -16,7 +16,7 @@ export const loadCommand: CommandModule<GlobalOptions, LoadArgs> = {
   builder: (y: Argv<GlobalOptions>) =>
     y
       .option('input', { alias: 'i', type: 'string', describe: 'Read from tar archive file, instead of STDIN' })
-      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress the load output' })
+      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress the load progress (the loaded names are still printed)' })
       .option('platform', {
         type: 'string',
         describe: 'Platform to load from a multi-platform index (os/arch[/variant])',
@@ -45,7 +45,7 @@ export const loadCommand: CommandModule<GlobalOptions, LoadArgs> = {
       what: fromStdin ? 'stdin' : (args.input as string),
       platform,
     });
-    if (args.quiet) return;
+    // -q, as Docker's, drops progress (tsbuild shows none), not the names of what was loaded.
     for (const l of loaded) {
       for (const m of l.moved) {
         process.stdout.write(

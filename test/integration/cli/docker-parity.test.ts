@@ -88,6 +88,12 @@ describe('CLI output as the docker CLI prints it', () => {
     expect(tsb(t.root, ['inspect', '-f', '{{.Id}}', 'tsbuild-busybox']).stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
   });
 
+  it('load -q still names what it loaded, as docker load -q does', () => {
+    const archive = join(t.dir, 'again.tar');
+    docker(['save', '-o', archive, 'tsbuild-busybox:latest']);
+    expect(tsb(t.root, ['load', '-q', '-i', archive]).stdout).toBe(docker(['load', '-q', '-i', archive]));
+  });
+
   it('usage mistakes print Docker’s messages and exit codes', () => {
     const unknownFlag = tsb(t.root, ['images', '--bogus'], { allowFail: true });
     expect([unknownFlag.status, unknownFlag.stderr]).toEqual([
