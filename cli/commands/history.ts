@@ -85,7 +85,7 @@ export const historyCommand: CommandModule<GlobalOptions, HistoryArgs> = {
         return;
       }
     }
-    const table = [['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT']];
+    const table = [['IMAGE', args.human ? 'CREATED' : 'CREATED AT', 'CREATED BY', 'SIZE', 'COMMENT']];
     rows.forEach((r, i) => {
       table.push([id(i), created(r.created), trunc(r.createdBy, 45), size(r.size), r.comment]);
     });

@@ -83,6 +83,8 @@ describe('CLI output as the docker CLI prints it', () => {
       'tsbuild-busybox',
     ];
     expect(tsb(t.root, inspect).stdout).toBe(docker(inspect));
+    const raw = ['history', '-H=false', 'tsbuild-busybox'];
+    expect(tsb(t.root, raw).stdout).toBe(docker(raw));
     const label = ['inspect', '-f', '{{.Config.Labels.none}}|{{.Config.Volumes}}', 'tsbuild-busybox'];
     expect(tsb(t.root, label).stdout).toBe(docker(label));
     expect(tsb(t.root, ['inspect', '-f', '{{.Id}}', 'tsbuild-busybox']).stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
