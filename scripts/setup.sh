@@ -15,7 +15,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-PKGS=(docker.io busybox-static docker-registry skopeo umoci crun runc uidmap hyperfine buildah libseccomp-dev jq openssl)
+PKGS=(docker.io busybox-static docker-registry skopeo umoci crun runc uidmap hyperfine buildah libseccomp-dev jq openssl bzip2 xz-utils zstd)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
