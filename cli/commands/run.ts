@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import type { Argv, CommandModule } from 'yargs';
@@ -76,6 +76,16 @@ export const runCommand: CommandModule<GlobalOptions, RunArgs> = {
       // Docker's check: a terminal session fed from a pipe would never see the end of its input.
       setErrorExitCode(1);
       throw new UsageError('the input device is not a TTY', { flag: '-it' });
+    }
+    for (const file of args['env-file'] ?? []) {
+      // Docker's words for an env file that cannot be read, before any work starts.
+      try {
+        accessSync(file, constants.R_OK);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code;
+        throw new UsageError(`open ${file}: ${why}`, { flag: '--env-file', cause: err });
+      }
     }
     // Loaded while the image is looked up (the store's modules load alongside).
     const runtime = import('../../runtime-native/index.js');
