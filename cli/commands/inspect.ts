@@ -7,26 +7,60 @@ interface InspectArgs extends GlobalOptions {
   format?: string;
 }
 
-/** Docker's image config keys, in the order `docker inspect` prints them, with their empty values. */
-const CONFIG_DEFAULTS = {
-  Hostname: '',
-  Domainname: '',
-  User: '',
-  AttachStdin: false,
-  AttachStdout: false,
-  AttachStderr: false,
-  Tty: false,
-  OpenStdin: false,
-  StdinOnce: false,
-  Env: null,
-  Cmd: null,
-  Image: '',
-  Volumes: null,
-  WorkingDir: '',
-  Entrypoint: null,
-  OnBuild: null,
-  Labels: null,
-};
+/**
+ * Docker's container.Config fields in the order `docker inspect` prints them: the
+ * value printed when the image has none (undefined: the field is left out, as
+ * Go's omitempty does).
+ */
+const CONFIG_FIELDS: [string, unknown][] = [
+  ['Hostname', ''],
+  ['Domainname', ''],
+  ['User', ''],
+  ['AttachStdin', false],
+  ['AttachStdout', false],
+  ['AttachStderr', false],
+  ['ExposedPorts', undefined],
+  ['Tty', false],
+  ['OpenStdin', false],
+  ['StdinOnce', false],
+  ['Env', null],
+  ['Cmd', null],
+  ['Healthcheck', undefined],
+  ['ArgsEscaped', undefined],
+  ['Image', ''],
+  ['Volumes', null],
+  ['WorkingDir', ''],
+  ['Entrypoint', null],
+  ['NetworkDisabled', undefined],
+  ['MacAddress', undefined],
+  ['OnBuild', null],
+  ['Labels', null],
+  ['StopSignal', undefined],
+  ['StopTimeout', undefined],
+  ['Shell', undefined],
+];
+
+/** The image's config as Docker prints it: its fields in Docker's order, maps with sorted keys (as Go writes them). */
+function dockerConfig(config: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const known = new Set(CONFIG_FIELDS.map(([k]) => k));
+  for (const [key, empty] of CONFIG_FIELDS) {
+    const value = config[key] ?? empty;
+    if (value !== undefined && !(empty === undefined && value === false)) out[key] = sortedMap(value);
+  }
+  for (const [key, value] of Object.entries(config)) if (!known.has(key)) out[key] = sortedMap(value);
+  return out;
+}
+
+function sortedMap(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const obj = value as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.keys(obj)
+      .sort()
+      .map((k) => [k, obj[k]]),
+  );
+}
 
 /** The maps and nullable slices of `docker inspect`'s image type, for templates (`{{.Config.Cmd}}` of null is `[]`). */
 const INSPECT_TYPES: Record<string, 'map' | 'slice'> = {
@@ -77,7 +111,7 @@ export const inspectCommand: CommandModule<GlobalOptions, InspectArgs> = {
           Created: config.created ?? '',
           DockerVersion: config.docker_version ?? '',
           Author: config.author ?? '',
-          Config: { ...CONFIG_DEFAULTS, ...(config.config ?? {}) },
+          Config: dockerConfig((config.config ?? {}) as Record<string, unknown>),
           Architecture: config.architecture,
         };
         if (config.variant) entry.Variant = config.variant;

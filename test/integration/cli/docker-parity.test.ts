@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, tsbuild } from '../../helpers/cli.js';
@@ -94,6 +94,32 @@ describe('CLI output as the docker CLI prints it', () => {
     const archive = join(t.dir, 'again.tar');
     docker(['save', '-o', archive, 'tsbuild-busybox:latest']);
     expect(tsb(t.root, ['load', '-q', '-i', archive]).stdout).toBe(docker(['load', '-q', '-i', archive]));
+  });
+
+  it('import takes --change and a tar on stdin (-), and inspect prints the config as docker does', () => {
+    const rootfs = '/var/tmp/tsbuild-fixtures/busybox/rootfs.tar';
+    const name = `tsbuild-itest-import-${process.pid}`;
+    const changes = ['-c', 'CMD ["/bin/echo","hi"]', '-c', 'ENV A=1 B="x y"', '-c', 'EXPOSE 80 53/udp'];
+    changes.push('-c', 'LABEL z=1 a=b', '-c', 'WORKDIR /srv', '-c', 'USER nobody', '-c', 'VOLUME /data');
+    tsb(t.root, ['import', ...changes, rootfs, `${name}:1`]);
+    docker(['import', ...changes, rootfs, `${name}:1`]);
+    try {
+      const config = ['inspect', '-f', '{{json .Config}}', `${name}:1`];
+      expect(tsb(t.root, config).stdout).toBe(docker(config));
+    } finally {
+      docker(['rmi', `${name}:1`], { allowFail: true });
+    }
+    const fd = openSync(rootfs, 'r');
+    try {
+      const fromStdin = spawnSync(process.execPath, [CLI, '--root', t.root, 'import', '-', `${name}:2`], {
+        stdio: [fd, 'pipe', 'pipe'],
+        encoding: 'utf8',
+      });
+      expect([fromStdin.status, fromStdin.stderr]).toEqual([0, '']);
+    } finally {
+      closeSync(fd);
+    }
+    expect(tsb(t.root, ['history', '--format', '{{.Comment}}', `${name}:2`]).stdout).toBe('Imported from -\n');
   });
 
   it('usage mistakes print Docker’s messages and exit codes', () => {
