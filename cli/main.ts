@@ -39,6 +39,11 @@ export async function main(argv: string[]): Promise<void> {
     }
     await withYargs(argv, loaded?.command);
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') {
+      // The reader of stdout went away (`| head`): end quietly, as docker does when SIGPIPE ends it.
+      process.exitCode = 141;
+      return;
+    }
     if (err instanceof CliUsageError) {
       process.stderr.write(`error: ${err.message}\n`);
       process.exitCode = err.exitCode;

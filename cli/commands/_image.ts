@@ -38,6 +38,11 @@ export async function withOutput(
         flag: '--output',
       });
     }
+    // A reader that stops early (`| head`) closes the pipe: stop quietly, as docker does when SIGPIPE ends it.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(141);
+      throw err;
+    });
     await write(process.stdout);
     return;
   }

@@ -14,7 +14,12 @@ export const exportCommand: CommandModule<GlobalOptions, ExportArgs> = {
   builder: (y: Argv<GlobalOptions>) =>
     y
       .positional('image', { type: 'string', demandOption: true })
-      .option('output', { alias: 'o', type: 'string', describe: 'Write to a file, instead of STDOUT' }),
+      .option('output', {
+        alias: 'o',
+        type: 'string',
+        requiresArg: true,
+        describe: 'Write to a file, instead of STDOUT',
+      }),
   handler: async (args) => {
     const lib = await imageLib();
     const { store, sn } = await openSnapshots(args);

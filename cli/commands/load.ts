@@ -15,8 +15,17 @@ export const loadCommand: CommandModule<GlobalOptions, LoadArgs> = {
   describe: 'Load images from a tar archive or STDIN',
   builder: (y: Argv<GlobalOptions>) =>
     y
-      .option('input', { alias: 'i', type: 'string', describe: 'Read from tar archive file, instead of STDIN' })
-      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress the load progress (the loaded names are still printed)' })
+      .option('input', {
+        alias: 'i',
+        type: 'string',
+        requiresArg: true,
+        describe: 'Read from tar archive file, instead of STDIN',
+      })
+      .option('quiet', {
+        alias: 'q',
+        type: 'boolean',
+        describe: 'Suppress the load progress (the loaded names are still printed)',
+      })
       .option('platform', {
         type: 'string',
         describe: 'Platform to load from a multi-platform index (os/arch[/variant])',

@@ -15,7 +15,12 @@ export const saveCommand: CommandModule<GlobalOptions, SaveArgs> = {
   builder: (y: Argv<GlobalOptions>) =>
     y
       .positional('images', { type: 'string', array: true, demandOption: true, describe: 'IMAGE...' })
-      .option('output', { alias: 'o', type: 'string', describe: 'Write to a file, instead of STDOUT' })
+      .option('output', {
+        alias: 'o',
+        type: 'string',
+        requiresArg: true,
+        describe: 'Write to a file, instead of STDOUT',
+      })
       .option('format', {
         type: 'string',
         choices: ['docker', 'oci'] as const,

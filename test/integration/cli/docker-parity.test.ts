@@ -122,6 +122,19 @@ describe('CLI output as the docker CLI prints it', () => {
     expect(tsb(t.root, ['history', '--format', '{{.Comment}}', `${name}:2`]).stdout).toBe('Imported from -\n');
   });
 
+  it('save and export to a pipe closed early end quietly with 141, as docker save does', () => {
+    for (const cmd of ['save', 'export']) {
+      const script = `"$0" -- "$1" --root "$2" ${cmd} tsbuild-busybox | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`;
+      const r = spawnSync('bash', ['-c', script, process.execPath, CLI, t.root], { encoding: 'utf8' });
+      expect([r.stdout, r.stderr]).toEqual(['141\n', '']);
+    }
+    const noFile = tsb(t.root, ['save', 'tsbuild-busybox', '-o'], { allowFail: true });
+    expect([noFile.status, noFile.stderr]).toEqual([
+      125,
+      "error: flag needs an argument: -o\nSee 'tsbuild save --help'.\n",
+    ]);
+  });
+
   it('usage mistakes print Docker’s messages and exit codes', () => {
     const unknownFlag = tsb(t.root, ['images', '--bogus'], { allowFail: true });
     expect([unknownFlag.status, unknownFlag.stderr]).toEqual([
