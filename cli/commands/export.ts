@@ -12,14 +12,12 @@ export const exportCommand: CommandModule<GlobalOptions, ExportArgs> = {
   command: 'export <image>',
   describe: "Export an image's flattened filesystem as a tar archive",
   builder: (y: Argv<GlobalOptions>) =>
-    y
-      .positional('image', { type: 'string', demandOption: true })
-      .option('output', {
-        alias: 'o',
-        type: 'string',
-        requiresArg: true,
-        describe: 'Write to a file, instead of STDOUT',
-      }),
+    y.positional('image', { type: 'string', demandOption: true }).option('output', {
+      alias: 'o',
+      type: 'string',
+      requiresArg: true,
+      describe: 'Write to a file, instead of STDOUT',
+    }),
   handler: async (args) => {
     const lib = await imageLib();
     const { store, sn } = await openSnapshots(args);
