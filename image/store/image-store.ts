@@ -548,7 +548,7 @@ export class ImageStore {
       if (this.inUse(image)) {
         throw new ImageError(
           'TSB_IMAGE_IN_USE',
-          `conflict: unable to delete ${found.via === 'name' ? found.name : shortId(image.id)} (must be forced) - image is being used`,
+          `conflict: unable to delete ${found.via === 'name' ? familiarString(found.name as string) : shortId(image.id)} (must be forced) - image is being used`,
         );
       }
     }

@@ -110,6 +110,7 @@ describe('image store', () => {
     const lease = store.leases.acquire('container');
     lease.add('image', a.manifestDigest);
     expect(() => store.remove('x:1')).toThrow(expect.objectContaining({ code: 'TSB_IMAGE_IN_USE' }));
+    expect(() => store.remove('x:1')).toThrow('conflict: unable to delete x:1 (must be forced) - image is being used');
     lease.release();
     expect(store.remove('x:1').deleted).toEqual([a.configDigest]);
     await put(store, a, ['x:1']);
