@@ -13,6 +13,16 @@ export async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${version()}\n`);
     return;
   }
+  // `tsbuild help [COMMAND]` and `tsbuild version`, as docker has them.
+  const first = commandWord(argv);
+  if (first === 'help' || first === 'version') {
+    const at = argv.indexOf(first);
+    if (first === 'version') {
+      process.stdout.write(`${version()}\n`);
+      return;
+    }
+    argv = [...argv.slice(0, at), ...argv.slice(at + 1), '--help'];
+  }
   // `tsbuild` alone prints its help, as `docker` does.
   if (commandWord(argv) === undefined) argv = [...argv, '--help'];
   const unknown = unknownCommand(argv);

@@ -156,6 +156,9 @@ describe('CLI output as the docker CLI prints it', () => {
     ]);
     const bare = tsb(t.root, []);
     expect(bare.stdout).toContain('Commands:');
+    expect(tsb(t.root, ['help']).stdout).toBe(bare.stdout);
+    expect(tsb(t.root, ['help', 'tag']).stdout).toMatch(/^tsbuild tag <source> <target>/);
+    expect(tsb(t.root, ['version']).stdout).toMatch(/^tsbuild version \S+, build \S+\n$/);
   });
 });
 
