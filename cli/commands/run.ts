@@ -1,5 +1,5 @@
-import { accessSync, constants, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
@@ -122,8 +122,9 @@ export const runCommand: CommandModule<GlobalOptions, RunArgs> = {
     };
     for (const s of forward) process.on(s, onSignal);
     try {
-      const result = await withImage(args, async (target) =>
-        (await runtime).runContainer({
+      const result = await withImage(args, async (target) => {
+        createVolumeSources(args.volume ?? []);
+        return (await runtime).runContainer({
           ...target,
           flags,
           io,
@@ -137,8 +138,8 @@ export const runCommand: CommandModule<GlobalOptions, RunArgs> = {
                 () => undefined,
               );
           },
-        }),
-      );
+        });
+      });
       process.exitCode = result.exitCode;
     } finally {
       for (const s of forward) process.off(s, onSignal);
@@ -211,6 +212,20 @@ async function withImage<T>(
     }
   } finally {
     lease.release();
+  }
+}
+
+/**
+ * `-v /host/path:/ctr`: a host path that does not exist is made (a directory,
+ * as root owns it), as `docker run -v` does; `--mount` would refuse, but tsbuild
+ * has only -v.
+ */
+function createVolumeSources(volumes: readonly string[]): void {
+  for (const v of volumes) {
+    const parts = v.split(':');
+    const [source = '', destination = ''] = parts;
+    if (parts.length < 2 || parts.length > 3 || !isAbsolute(source) || !isAbsolute(destination)) continue;
+    if (!existsSync(source)) mkdirSync(source, { recursive: true, mode: 0o755 });
   }
 }
 

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, tsbuild } from '../../helpers/cli.js';
@@ -204,6 +204,14 @@ describe('run as docker run answers', () => {
     ]);
     expect(code(['tsbuild-busybox', 'sh', '-c', 'kill -9 $$'])).toBe(0);
     expect(code(['tsbuild-busybox', 'sh', '-c', 'sh -c "kill -9 \\$\\$"; exit $?'])).toBe(137);
+  });
+
+  it('-v with a host path that does not exist makes it, as docker run -v does', () => {
+    const source = join(t.dir, 'made', 'here');
+    tsb(t.root, ['run', '-v', `${source}:/data`, 'tsbuild-busybox', 'sh', '-c', 'echo hi > /data/f']);
+    expect(readFileSync(join(source, 'f'), 'utf8')).toBe('hi\n');
+    const relative = tsb(t.root, ['run', '-v', 'rel:/data', 'tsbuild-busybox', 'true'], { allowFail: true });
+    expect(relative.status).toBe(125);
   });
 
   it('-e, --env-file and -u give the environment and user Docker gives', () => {
