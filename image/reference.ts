@@ -35,11 +35,10 @@ export interface Reference {
  * and, where Docker says no more, what is wrong in parentheses.
  */
 function invalid(input: string, why: string): never {
-  const docker = DOCKER_WORDS.has(why) ? `: ${why}` : ` (${why})`;
-  throw new ImageError(
-    'TSB_IMAGE_INVALID_REFERENCE',
-    `${JSON.stringify(input)} is not a valid reference: invalid reference format${docker}`,
-  );
+  const docker = why.startsWith('repository name must not be')
+    ? why
+    : `invalid reference format${DOCKER_WORDS.has(why) ? `: ${why}` : ` (${why})`}`;
+  throw new ImageError('TSB_IMAGE_INVALID_REFERENCE', `${JSON.stringify(input)} is not a valid reference: ${docker}`);
 }
 const DOCKER_WORDS = new Set(['repository name must be lowercase', 'cannot specify 64-byte hexadecimal strings']);
 
@@ -99,7 +98,8 @@ export function parseReference(input: string): Reference {
     }
   }
   if (domain === DEFAULT_DOMAIN && !path.includes('/')) path = OFFICIAL_REPO_PREFIX + path;
-  if (domain.length + 1 + path.length > NAME_MAX) invalid(input, `repository name longer than ${NAME_MAX} characters`);
+  if (domain.length + 1 + path.length > NAME_MAX)
+    invalid(input, `repository name must not be more than ${NAME_MAX} characters`);
   const ref: Reference = { domain, path };
   if (tag !== undefined) ref.tag = tag;
   if (digest !== undefined) ref.digest = digest;

@@ -50,7 +50,7 @@ describe('image references', () => {
     ['a'.repeat(64).replace(/a/g, 'f'), '64-byte hexadecimal'],
     ['a//b', 'invalid repository name'],
     ['-a', 'invalid repository name'],
-    [`x/${'a'.repeat(300)}`, 'longer than 255'],
+    [`x/${'a'.repeat(300)}`, 'repository name must not be more than 255 characters'],
   ])('rejects %j (%s)', (input, message) => {
     expect(() => parseReference(input)).toThrow(message);
     try {
