@@ -4,6 +4,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { BuildOptions, BuildOutput, BuildSecret } from '../../builder/types.js';
 import { UsageError } from '../../errors.js';
 import { parseReference } from '../../image/reference.js';
+import { setErrorExitCode } from '../exit-code.js';
 import type { GlobalOptions } from '../global-options.js';
 import type { ProgressMode } from '../render/progress.js';
 
@@ -399,7 +400,14 @@ export const buildCommand: CommandModule<GlobalOptions, BuildArgs> = {
   handler: async (args) => {
     const words = args._.map(String);
     if (words[0] === 'build') words.shift();
-    const line = parseBuildCommandLine(words);
+    let line: BuildCommandLine;
+    try {
+      line = parseBuildCommandLine(words);
+    } catch (err) {
+      // A bad flag exits 125 as docker build's flag errors do; a wrong argument count stays 1.
+      if (err instanceof UsageError && err.flag !== undefined) setErrorExitCode(125);
+      throw err;
+    }
     if (line.help) {
       process.stdout.write(`${buildHelp()}\n`);
       return;

@@ -141,6 +141,10 @@ describe('CLI output as the docker CLI prints it', () => {
       125,
       "error: unknown flag: --bogus\nSee 'tsbuild images --help'.\n",
     ]);
+    const buildFlag = tsb(t.root, ['build', '--bogus', '.'], { allowFail: true });
+    expect([buildFlag.status, buildFlag.stderr]).toEqual([125, 'error: unknown flag: --bogus [TSB_USAGE]\n']);
+    expect(tsb(t.root, ['build', '-t', 'Bad', '.'], { allowFail: true }).status).toBe(125);
+    expect(tsb(t.root, ['build'], { allowFail: true }).status).toBe(1);
     const count = tsb(t.root, ['tag', 'tsbuild-busybox'], { allowFail: true });
     expect([count.status, count.stderr]).toEqual([
       1,
