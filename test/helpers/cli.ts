@@ -14,7 +14,7 @@ export function tsbuild(
   args: string[],
   options: { cwd?: string; input?: string; env?: Record<string, string>; timeout?: number } = {},
 ): CliResult {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
+  const r = spawnSync(process.execPath, ['--', CLI, ...args], {
     cwd: options.cwd,
     input: options.input,
     env: { ...process.env, ...options.env },

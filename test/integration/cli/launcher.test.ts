@@ -122,6 +122,17 @@ describe('bin/tsbuild (the installed command)', () => {
     expect(env.stdout).not.toContain('CA_CERTS');
   });
 
+  it('leaves --env-file to tsbuild run (Node 20 would read it as its own option)', async () => {
+    const envFile = join(dir, 'vars.env');
+    writeFileSync(envFile, '# a comment\nFROM_FILE=yes\n');
+    const rootfs = busyboxFixture().rootfs;
+    const ok = await run(BIN, ['run', '--rm', '--env-file', envFile, rootfs, 'sh', '-c', 'echo $FROM_FILE'], baseEnv);
+    expect([ok.status, ok.stdout, ok.stderr]).toEqual([0, 'yes\n', '']);
+    const missing = join(dir, 'missing.env');
+    const r = await run(BIN, ['run', '--rm', '--env-file', missing, rootfs, 'true'], baseEnv);
+    expect([r.status, r.stderr]).toEqual([125, `error: open ${missing}: no such file or directory [TSB_USAGE]\n`]);
+  });
+
   it('writes a code cache per command, grows it over its first runs, and recovers from a corrupt one', async () => {
     const root = join(dir, 'root');
     const info = () => run(BIN, ['--root', root, 'info'], baseEnv);
