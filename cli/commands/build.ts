@@ -280,13 +280,14 @@ export function parseBuildArgFlags(
   return out;
 }
 
-/** `--label KEY=value` flags as a record (a later flag for the same key wins). */
+/** `--label KEY=value` flags as a record (a later flag for the same key wins; a bare KEY is KEY="", as docker build). */
 export function parseLabelFlags(flags: readonly string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const kv of flags ?? []) {
     const eq = kv.indexOf('=');
-    if (eq <= 0) throw badValue('--label', kv, 'expected KEY=value');
-    out[kv.slice(0, eq)] = kv.slice(eq + 1);
+    if (eq === 0 || kv === '') throw badValue('--label', kv, 'expected KEY=value or KEY');
+    if (eq < 0) out[kv] = '';
+    else out[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
   return out;
 }

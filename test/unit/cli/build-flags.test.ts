@@ -114,7 +114,7 @@ describe('tsbuild build flags', () => {
     [['--network', 'bridge', '.'], 'invalid value for --network: "bridge": choose default, none, host', '--network'],
     [['--platform', 'linux/amd64,linux/arm64', '.'], 'several platforms', '--platform'],
     [['--platform', 'amd64', '.'], 'expected os/arch[/variant]', '--platform'],
-    [['--label', 'novalue', '.'], 'invalid value for --label: "novalue": expected KEY=value', '--label'],
+    [['--label', '=v', '.'], 'invalid value for --label: "=v": expected KEY=value or KEY', '--label'],
     [['--build-arg', '=v', '.'], 'invalid value for --build-arg: "=v"', '--build-arg'],
     [['--no-cache', 'x', '.'], 'requires exactly 1 argument', undefined],
     [['--no-cache=maybe', '.'], 'invalid value for --no-cache: "maybe": expected true or false', '--no-cache'],
@@ -157,8 +157,8 @@ describe('--build-arg', () => {
 });
 
 describe('--label', () => {
-  it('keeps values with = and empty values', () => {
-    expect(parseLabelFlags(['a=b=c', 'e='])).toEqual({ a: 'b=c', e: '' });
+  it('keeps values with = and empty values, and a bare KEY is an empty value, as docker build', () => {
+    expect(parseLabelFlags(['a=b=c', 'e=', 'bare'])).toEqual({ a: 'b=c', e: '', bare: '' });
   });
 });
 
