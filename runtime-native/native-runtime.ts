@@ -60,7 +60,7 @@ interface WireSpec {
   gidMap?: [number, number, number][];
   idMapTool?: { uid: string; gid: string };
   mounts: { type: string; source?: string; destination: string; readonly: boolean; options?: string[] }[];
-  files: { path: string; content: string }[];
+  files: { path: string; content: string; readonly: boolean }[];
   maskedPaths: string[];
   readonlyPaths: string[];
   capabilities: { bounding: number[]; effective: number[] };
@@ -156,15 +156,13 @@ export class NativeRuntime {
     const files: WireSpec['files'] = [];
     if (spec.etcFiles !== false) {
       const etc = spec.etcFiles ?? {};
-      files.push({
-        path: '/etc/hosts',
-        content: etc.hosts ?? (network === 'host' ? hostFile('/etc/hosts') : defaultHosts()),
-      });
-      files.push({ path: '/etc/hostname', content: etc.hostname ?? `${hostname}\n` });
-      files.push({
-        path: '/etc/resolv.conf',
-        content: etc.resolvConf ?? containerResolvConf(hostFile('/etc/resolv.conf'), network),
-      });
+      const readonly = etc.readonly ?? spec.readonlyRootfs ?? false;
+      const add = (path: string, content: string | false | undefined, fallback: () => string) => {
+        if (content !== false) files.push({ path, content: content ?? fallback(), readonly });
+      };
+      add('/etc/hosts', etc.hosts, () => (network === 'host' ? hostFile('/etc/hosts') : defaultHosts()));
+      add('/etc/hostname', etc.hostname, () => `${hostname}\n`);
+      add('/etc/resolv.conf', etc.resolvConf, () => containerResolvConf(hostFile('/etc/resolv.conf'), network));
     }
     const caps = (spec.capabilities ?? DEFAULT_CAPABILITIES).map((c) => CAPABILITIES[c]);
     const res = spec.resources;

@@ -62,8 +62,14 @@ export interface RunSpec {
   /** `none` (a private network namespace with lo up; the default) or `host`. */
   network?: 'none' | 'host';
   mounts?: MountSpec[];
-  /** Contents of /etc/hosts, /etc/hostname and /etc/resolv.conf; false to leave the image's files. */
-  etcFiles?: { hosts?: string; hostname?: string; resolvConf?: string } | false;
+  /**
+   * Contents of /etc/hosts, /etc/hostname and /etc/resolv.conf; false (for all, or for
+   * one) to leave the image's file. `readonly` binds them read-only (BuildKit's RUN;
+   * default: as the rootfs, so `--read-only` makes them read-only as docker run does).
+   */
+  etcFiles?:
+    | { hosts?: string | false; hostname?: string | false; resolvConf?: string | false; readonly?: boolean }
+    | false;
   rlimits?: Rlimit[];
   resources?: Resources;
   /** Capabilities in the bounding set (and, for uid 0, permitted and effective). Default: Docker's 14. */

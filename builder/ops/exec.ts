@@ -12,6 +12,9 @@ import { BuildError } from '../errors.js';
 /** BuildKit's hostname for RUN steps. */
 export const BUILD_HOSTNAME = 'buildkitsandbox';
 
+/** BuildKit's /etc/hosts for RUN steps (executor/oci hosts.go): the sandbox's name resolves to loopback. */
+export const BUILD_HOSTS = `127.0.0.1\tlocalhost ${BUILD_HOSTNAME}\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
+
 let runtime: NativeRuntime | undefined;
 
 /** One sandbox runtime for every build of the process. */
@@ -42,8 +45,9 @@ export interface ExecOptions {
 /**
  * Runs one RUN step in the sandbox with BuildKit's process settings: the step's
  * argv, env (with the proxy variables), user resolved from the rootfs's
- * /etc/passwd and /etc/group, working directory, hostname `buildkitsandbox`, and
- * the host's network unless `--network=none`. Output is passed on line by line;
+ * /etc/passwd and /etc/group, working directory, hostname `buildkitsandbox` (in a
+ * read-only /etc/hosts, with a read-only resolv.conf and the image's own
+ * /etc/hostname), and the host's network unless `--network=none`. Output is passed on line by line;
  * a non-zero exit throws `TSB_BUILD_RUN_FAILED` with BuildKit's message.
  */
 export async function execRun(step: RunStep, o: ExecOptions): Promise<void> {
@@ -60,6 +64,8 @@ export async function execRun(step: RunStep, o: ExecOptions): Promise<void> {
     user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids, home: user.home },
     hostname: BUILD_HOSTNAME,
     hostnameEnv: false,
+    // BuildKit binds its own hosts file and resolv.conf read-only, and no /etc/hostname.
+    etcFiles: { hosts: BUILD_HOSTS, hostname: false, readonly: true },
     network: (step.network === 'default' ? (o.network ?? 'default') : step.network) === 'none' ? 'none' : 'host',
     mounts: o.mounts,
     // A cancelled build kills the step at once, as BuildKit does.

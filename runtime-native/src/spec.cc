@@ -152,6 +152,7 @@ Status ParseSpec(const std::string& text, Spec* spec) {
       FileSpec fs;
       TSB_TRY(GetString(f, "path", &fs.path, true));
       TSB_TRY(GetString(f, "content", &fs.content, true));
+      TSB_TRY(GetBool(f, "readonly", &fs.readonly));
       spec->files.push_back(std::move(fs));
     }
   }

@@ -30,6 +30,7 @@ struct MountSpec {
 struct FileSpec {
   std::string path;
   std::string content;
+  bool readonly = false;
 };
 
 struct RlimitSpec {

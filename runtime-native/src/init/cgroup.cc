@@ -247,6 +247,46 @@ Result<Cgroup> Cgroup::Create(const CgroupSpec& spec) {
   return cg;
 }
 
+std::vector<std::pair<std::string, std::string>> Cgroup::V1View() const {
+  std::vector<std::pair<std::string, std::string>> view;
+  std::string text;
+  if (version_ != 1 || !ReadFile("/proc/self/mountinfo", &text)) return dirs_;
+  const std::string prefix = std::string(kRoot) + "/";
+  for (const std::string& line : Split(text, '\n')) {
+    size_t dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    std::vector<std::string> left = Split(line.substr(0, dash), ' ');
+    std::vector<std::string> right = Split(line.substr(dash + 3), ' ');
+    if (left.size() < 5 || right.size() < 3) continue;
+    const std::string& mountpoint = left[4];
+    if (mountpoint.compare(0, prefix.size(), prefix) != 0) continue;
+    std::string name = mountpoint.substr(prefix.size());
+    if (name.empty() || name.find('/') != std::string::npos) continue;
+    bool seen = false;
+    for (const auto& v : view) seen = seen || v.first == name;
+    if (seen) continue;
+    if (right[0] == "cgroup2") {
+      if (std::string dir = Dir("unified"); !dir.empty()) view.emplace_back(name, dir);
+      continue;
+    }
+    if (right[0] != "cgroup") continue;
+    std::string dir;
+    std::string first;  // the hierarchy's first controller (or name=…), to find this process's place in it
+    for (const std::string& opt : Split(right[2], ',')) {
+      if (opt == "rw" || opt == "ro" || opt.compare(0, 13, "release_agent") == 0 || opt == "clone_children" ||
+          opt == "noprefix" || opt == "xattr" || opt == "cpuset_v2_mode") {
+        continue;
+      }
+      if (first.empty()) first = opt;
+      if (dir.empty()) dir = Dir(opt.c_str());
+    }
+    if (first.empty()) continue;
+    if (dir.empty()) dir = Under(mountpoint, left[3], OwnPath(first));
+    view.emplace_back(name, dir);
+  }
+  return view;
+}
+
 Status Cgroup::Join(pid_t pid, Which which) const {
   std::string p = Num(pid);
   std::string last;

@@ -290,8 +290,8 @@ Status MountDev(Context* c) {
   return Status();
 }
 
-// /sys/fs/cgroup as Docker shows it: on v1 a tmpfs with the container's own directory of
-// each hierarchy bound read-only; on v2 with a cgroup namespace, a fresh cgroup2 mount.
+// /sys/fs/cgroup as Docker shows it: on v1 a tmpfs with every hierarchy bound read-only at the
+// container's own directory (or, for controllers without one, the directory its processes are in); on v2 with a cgroup namespace, a fresh cgroup2 mount.
 Status MountCgroups(Context* c) {
   const std::string step = "sys/fs/cgroup";
   if (c->cgroup == nullptr || c->cgroup->empty()) return Status();
@@ -306,7 +306,7 @@ Status MountCgroups(Context* c) {
   auto tmp = NewFs("tmpfs", {{"mode", "755"}, {"size", "64k"}}, kNoSuidDevExec, step);
   if (!tmp.ok()) return tmp.status();
   TSB_TRY(Attach(tmp.value().get(), target.get(), step));
-  for (const auto& d : c->cgroup->dirs()) {
+  for (const auto& d : c->cgroup->V1View()) {
     if (mkdirat(tmp.value().get(), d.first.c_str(), 0755) < 0) return Errno(step, "mkdir " + d.first);
     UniqueFd mp(openat(tmp.value().get(), d.first.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     auto tree = CloneTree(AT_FDCWD, d.second.c_str(), false, step);
@@ -401,6 +401,10 @@ Status MountFiles(Context* c) {
     if (!S_ISREG(st.st_mode)) return Fail(EISDIR, step, s.files[i].path + " in the image is not a regular file");
     auto tree = CloneTree(c->staging.get(), ("f" + std::to_string(i)).c_str(), false, step);
     if (!tree.ok()) return tree.status();
+    if (s.files[i].readonly) {
+      // BuildKit's RUN binds them read-only with nosuid,nodev,noexec; docker run --read-only, read-only.
+      TSB_TRY(SetMountAttrs(tree.value().get(), MOUNT_ATTR_RDONLY | kNoSuidDevExec, 0, false, step));
+    }
     TSB_TRY(Attach(tree.value().get(), target.value().get(), step));
   }
   return Status();
@@ -535,7 +539,8 @@ Status SetUpTerminal(Context* c) {
   ws.ws_row = s.rows;
   ws.ws_col = s.cols;
   if (ioctl(master.get(), TIOCSWINSZ, &ws) < 0) return Errno(step, "set the window size");
-  if (fchown(slave, s.uid, s.gid) < 0 && errno != EINVAL) return Errno(step, "chown the pty");
+  // The user owns the slave; its group stays devpts's gid=5 (tty), as runc leaves it.
+  if (fchown(slave, s.uid, static_cast<gid_t>(-1)) < 0 && errno != EINVAL) return Errno(step, "chown the pty");
   auto console = MountpointInRoot(c->root.get(), "/dev/console", true, step);
   if (!console.ok()) return console.status();
   auto tree = CloneTree(slave, "", false, step);
