@@ -25,6 +25,12 @@ export const builderSchema: Schema = {
        used INTEGER NOT NULL
      );
      CREATE INDEX build_cache_parent ON build_cache(parent);`,
+    // Content digests of what a COPY --from selects in another stage's result, by memo key (see `contentMemoKey`).
+    `CREATE TABLE build_content (
+       key TEXT PRIMARY KEY,
+       digest TEXT NOT NULL,
+       used INTEGER NOT NULL
+     ) WITHOUT ROWID;`,
   ],
 };
 
@@ -111,6 +117,35 @@ export class BuildCache {
 
   delete(key: string): void {
     this.db.prepare('DELETE FROM build_cache WHERE key = ?').run(key);
+  }
+
+  /**
+   * The remembered content digest of a selection in a stage's result, so that a
+   * cached build does not mount and read the stage again (see `contentMemoKey`).
+   */
+  content(memo: string): string | undefined {
+    const row = this.db.prepare('SELECT digest FROM build_content WHERE key = ?').get(memo) as
+      | { digest: string }
+      | undefined;
+    return row?.digest;
+  }
+
+  putContent(memo: string, digest: string): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO build_content (key, digest, used) VALUES (?, ?, ?)')
+      .run(memo, digest, Date.now());
+  }
+
+  /**
+   * The memo key of a selection (`what`) in the result of the step with key
+   * `stageKey`: the key and the time its result was made (a step run again, as
+   * with --no-cache, may give other content under the same key, and a new time).
+   */
+  contentMemoKey(stageKey: string, what: unknown): string {
+    const created = stageKey.startsWith('sha256:') ? (this.get(stageKey)?.created ?? '') : '';
+    return `sha256:${createHash('sha256')
+      .update(JSON.stringify([stageKey, created, what]))
+      .digest('hex')}`;
   }
 
   /** Records made on the same parent: the candidates `--debug-cache` compares a miss with. */

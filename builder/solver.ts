@@ -238,6 +238,8 @@ export class Solver {
       image: (normalized) => this.env.baseImages.get(normalized)?.record,
       tmp: this.env.tmp,
       signal: this.env.options.signal,
+      view: (s, fn) => this.view(s, fn),
+      cache: this.env.cache,
     });
   }
 

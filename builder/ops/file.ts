@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import type { ImageRecord } from '../../image/index.js';
 import type { CopyStep, WorkdirStep } from '../../parser/index.js';
 import { readRootfsFile, resolveUser } from '../../runtime-native/index.js';
-import type { CacheInputs } from '../cache.js';
+import type { BuildCache, CacheInputs } from '../cache.js';
 import {
   BuildContext,
   type BuildContext as Context,
@@ -23,6 +23,14 @@ export interface CopyInputEnv {
   image(normalized: string): ImageRecord | undefined;
   tmp: string;
   signal?: AbortSignal;
+  /**
+   * Mounts another stage's result: with it (and `cache`), COPY --from=stage is
+   * keyed by the content it selects there, not by how the stage was made, as
+   * BuildKit's content-based cache keys (a stage that changed without changing
+   * the copied files leaves the COPY and what follows it cached).
+   */
+  view?: ViewFn;
+  cache?: BuildCache;
 }
 
 /** A view of another stage or image mounted for the duration of `fn`. */
@@ -51,7 +59,10 @@ export async function copyInputs(step: CopyStep, env: CopyInputEnv): Promise<Cac
   const plan: CopyPlan = { selected: new Map(), fetched: new Map() };
   const content: Record<string, string> = {};
   let from: string | undefined;
-  if (step.from?.type === 'stage') from = await env.stageKey(step.from.stage);
+  if (step.from?.type === 'stage' && env.view && env.cache) {
+    from = 'stage';
+    Object.assign(content, await stageContent(step, step.from.stage, env as StageContentEnv));
+  } else if (step.from?.type === 'stage') from = await env.stageKey(step.from.stage);
   else if (step.from?.type === 'image') from = env.image(step.from.normalized)?.digest ?? step.from.normalized;
   if (step.chmod && step.chmod.mode === undefined) {
     try {
@@ -115,6 +126,31 @@ export async function copyInputs(step: CopyStep, env: CopyInputEnv): Promise<Cac
   };
   plans.set(inputs, plan);
   return inputs;
+}
+
+type StageContentEnv = CopyInputEnv & Required<Pick<CopyInputEnv, 'view' | 'cache'>>;
+
+/**
+ * The content digests (path, type, mode, owner, content; not times) of what each
+ * path source of a COPY --from selects in stage `index`'s result, remembered by
+ * the stage's key so that a cached build mounts nothing.
+ */
+async function stageContent(step: CopyStep, index: number, env: StageContentEnv): Promise<Record<string, string>> {
+  const stageKey = await env.stageKey(index);
+  const paths = step.sources.flatMap((s, i) => (s.type === 'path' ? [[i, s.path] as const] : []));
+  const memo = env.cache.contentMemoKey(stageKey, { paths, exclude: step.exclude, parents: step.parents });
+  const remembered = env.cache.content(memo);
+  if (remembered !== undefined) return JSON.parse(remembered) as Record<string, string>;
+  const content: Record<string, string> = {};
+  await env.view({ type: 'stage', stage: index }, async (dir) => {
+    const from = new BuildContext(dir, { preserveOwnership: true });
+    for (const [i, path] of paths) {
+      const selected = await from.select([path], { exclude: step.exclude, parents: step.parents });
+      content[`from:${i}:${path}`] = (await hashSources(selected)).digest;
+    }
+  });
+  env.cache.putContent(memo, JSON.stringify(content));
+  return content;
 }
 
 /** Performs a COPY or ADD into `root` (the mounted active snapshot) as planned by `copyInputs`. */
