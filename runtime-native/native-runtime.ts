@@ -469,7 +469,8 @@ export class Container {
       if (typeof v === 'number') return v;
       if (v === 'inherit') return i;
       if (v === 'ignore') {
-        const fd = openSync('/dev/null', i === 0 ? 'r' : 'w');
+        // Read-write, as runc opens it: `echo >&0` works in docker run without -i.
+        const fd = openSync('/dev/null', 'r+');
         opened.push(fd);
         return fd;
       }

@@ -779,6 +779,9 @@ Status Setup(Context* c) {
   TSB_TRY(MountFiles(c));
   // Docker creates a missing working directory (as root, inside the root; magic links refused).
   auto cwd = MkdirAllInRoot(c->root.get(), c->spec->cwd, 0755, "cwd");
+  if (!cwd.ok() && cwd.error().err == ENOTDIR) {
+    return Fail(ENOTDIR, "cwd", "cannot mkdir: " + c->spec->cwd + " is not a directory");  // Docker's words
+  }
   if (!cwd.ok()) return cwd.status();
   TSB_TRY(ReportStubs(c));
   TSB_TRY(PivotRoot(c));

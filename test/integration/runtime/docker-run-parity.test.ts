@@ -30,6 +30,7 @@ const PROBE = [
   'echo "== writable"; for d in / /tmp /dev /dev/shm /etc/hosts; do (echo >> $d/.w || echo >> $d) 2>/dev/null && echo "$d rw" || echo "$d ro"; done',
   'echo "== net"; ip -o link | awk \'{print $2}\'; ping -c1 -W1 8.8.8.8 2>&1 | tail -1',
   'echo "== signals"; sh -c \'kill -TERM $$\'; echo "rc=$?"',
+  'echo "== stdin"; (echo >&0) 2>&1; echo "rc=$?"; readlink /proc/self/fd/0',
 ].join('\n');
 
 /** Runs `script` so that the command gets a terminal, as an interactive user's would be. */
@@ -83,6 +84,14 @@ describe('the container tsbuild run gives is the one docker run gives', () => {
       expect(o).toBe(inTerminal(['/usr/bin/docker', ...args]));
       expect(o).toMatch(/^crw--w---- \S+ 5 /);
     }
+  });
+
+  it("-w naming a file fails before the command starts, in Docker's words", () => {
+    const o = ours(['-w', '/etc/passwd', IMAGE, 'pwd']);
+    const d = theirs(['-w', '/etc/passwd', IMAGE, 'pwd']);
+    expect([o.status, o.stdout]).toEqual([d.status, d.stdout]);
+    expect(d.stderr).toContain('Cannot mkdir: /etc/passwd is not a directory');
+    expect(o.stderr).toContain('cannot mkdir: /etc/passwd is not a directory');
   });
 
   it('mounts every cgroup v1 hierarchy the process is in under /sys/fs/cgroup (the JVM needs cpuset)', () => {
