@@ -149,10 +149,14 @@ export class BuildCache {
   }
 
   /** Records made on the same parent: the candidates `--debug-cache` compares a miss with. */
-  siblings(parent: string, kind: string): CacheRecord[] {
-    const rows = this.db
-      .prepare('SELECT * FROM build_cache WHERE parent = ? AND kind = ? ORDER BY used DESC LIMIT 20')
-      .all(parent, kind) as Row[];
+  siblings(parent: string, kind?: string): CacheRecord[] {
+    const rows = (
+      kind === undefined
+        ? this.db.prepare('SELECT * FROM build_cache WHERE parent = ? ORDER BY used DESC LIMIT 20').all(parent)
+        : this.db
+            .prepare('SELECT * FROM build_cache WHERE parent = ? AND kind = ? ORDER BY used DESC LIMIT 20')
+            .all(parent, kind)
+    ) as Row[];
     return rows.map(toRecord);
   }
 }
@@ -183,7 +187,15 @@ function toRecord(row: Row): CacheRecord {
  */
 export function explainMiss(cache: BuildCache, parent: string, kind: string, inputs: CacheInputs): string {
   const siblings = cache.siblings(parent, kind);
-  if (siblings.length === 0) return 'no cached result on this parent (an earlier step or the base changed)';
+  if (siblings.length === 0) {
+    const other = cache.siblings(parent)[0];
+    if (other) return `the instruction differs: was ${other.kind.toUpperCase()}, now ${kind.toUpperCase()}`;
+    if (parent.startsWith('image:')) {
+      return `no cached result on base image ${parent.slice(6)} (the base image is new or changed)`;
+    }
+    if (parent === 'scratch') return 'no cached result on scratch';
+    return 'no cached result after the previous step (it or an earlier step changed)';
+  }
   const diffs = siblings.map((s) => firstDifference(s.inputs, inputs));
   const best = diffs.find((d) => d.startsWith('content')) ?? diffs[0];
   return best as string;
