@@ -265,10 +265,7 @@ std::vector<std::pair<std::string, std::string>> Cgroup::V1View() const {
     bool seen = false;
     for (const auto& v : view) seen = seen || v.first == name;
     if (seen) continue;
-    if (right[0] == "cgroup2") {
-      if (std::string dir = Dir("unified"); !dir.empty()) view.emplace_back(name, dir);
-      continue;
-    }
+    // runc mounts only the v1 hierarchies: a hybrid host's cgroup2 (unified) stays out of sight.
     if (right[0] != "cgroup") continue;
     std::string dir;
     std::string first;  // the hierarchy's first controller (or name=…), to find this process's place in it

@@ -41,7 +41,8 @@ class Cgroup {
   const std::vector<std::pair<std::string, std::string>>& dirs() const { return dirs_; }
   // What /sys/fs/cgroup shows the container on v1, as Docker does: (name under /sys/fs/cgroup, host directory)
   // for every hierarchy mounted there, the container's own directory where tsbuild manages the controller and
-  // the directory the container's processes are in otherwise (cpuset, blkio, freezer, name=systemd…).
+  // the directory the container's processes are in otherwise (cpuset, blkio, freezer, name=systemd…); not the
+  // hybrid host's unified cgroup2, which runc leaves out too.
   std::vector<std::pair<std::string, std::string>> V1View() const;
   // Whether a device allow-list is in force (v1 devices controller); without one CAP_MKNOD must go.
   bool limits_devices() const { return devices_; }
