@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
   type ImageStore,
@@ -10,9 +9,9 @@ import {
   openImageStore,
   parsePlatform,
 } from '../image/index.js';
-import { isOwnerAlive, migrate, ownerToken, parseOwnerToken } from '../metadata/index.js';
+import { migrate } from '../metadata/index.js';
 import type { BaseImageConfig, BaseImageRef, BuildGraph } from '../parser/index.js';
-import { unmountAll } from '../snapshotter/index.js';
+import { makeMountDir, unmountAll } from '../snapshotter/index.js';
 import { BuildCache, builderSchema } from './cache.js';
 import { BuildContext, loadDockerfile, loadDockerignore, openStatCache } from './context/index.js';
 import { BuildError } from './errors.js';
@@ -57,9 +56,10 @@ export async function build(options: BuildOptions, onEvent?: BuildEventListener)
   const context = new BuildContext(loaded.context, { ignore: ignore.matcher });
   // Crash recovery (a scan of every snapshot) runs only once a step has to be built: see Solver.perform.
   const sn = await store.snapshotter({ recover: false });
+  // Mount points go outside the store; mount dirs of dead builds are unmounted and removed first.
+  const mnt = await makeMountDir('build');
   const lease = store.leases.acquire('build');
   const tmp = await store.content.makeTmpDir();
-  const mnt = buildMountDir();
   try {
     const solver = new Solver({
       store,
@@ -249,29 +249,6 @@ function safeNormalize(ref: string): string {
   } catch {
     return ref;
   }
-}
-
-/**
- * A directory for this build's mount points, outside the store so that removing a
- * dead build's temporary files never reaches through a mount. Mount dirs of dead
- * builds are unmounted and removed first.
- */
-function buildMountDir(): string {
-  const base =
-    (process.getuid?.() ?? 0) === 0 ? '/run/tsbuild/build' : join(tmpdir(), `tsbuild-${process.getuid?.()}-build`);
-  mkdirSync(base, { recursive: true, mode: 0o700 });
-  for (const name of readdirSync(base)) {
-    const owner = parseOwnerToken(name.split('-')[0] as string);
-    if (owner && !isOwnerAlive(owner)) {
-      const dir = join(base, name);
-      void unmountAll(dir)
-        .then(() => rm(dir, { recursive: true, force: true }))
-        .catch(() => undefined);
-    }
-  }
-  const dir = join(base, `${ownerToken()}-${randomBytes(6).toString('hex')}`);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return dir;
 }
 
 async function* textStream(text: string): AsyncIterable<string> {

@@ -395,17 +395,17 @@ export class Solver {
       } catch (err) {
         if ((err as { code?: string }).code !== 'TSB_SNAPSHOT_EXISTS') throw err;
       }
-      env.store.addRoots(`cache:${key}`, [
-        { kind: 'snapshot', ref: snapshot },
-        { kind: 'blob', ref: layer.digest },
-      ]);
       const own: LayerRef = {
         diffId: layer.diffId,
         digest: layer.digest,
         size: layer.size,
         mediaType: layerMediaType(this.compression),
       };
-      env.cache.put({ key, parent: state.key, kind: step.op, inputs, created, layer: { ...own, snapshot } });
+      // The GC roots and the cache entry in one transaction: a kill between them would leave roots
+      // that no entry names (kept forever) or an entry whose layer prune may take.
+      this.record(key, snapshot, layer.digest, () =>
+        env.cache.put({ key, parent: state.key, kind: step.op, inputs, created, layer: { ...own, snapshot } }),
+      );
       return { key, snapshot, layers: [...state.layers, own], history: [...state.history, { created }] };
     } finally {
       if (!committed) await env.sn.remove(active).catch(() => undefined);
@@ -445,10 +445,6 @@ export class Solver {
         signal: env.options.signal,
       });
       const layer = await this.layerBlob(name);
-      env.store.addRoots(`cache:${key}`, [
-        { kind: 'snapshot', ref: name },
-        { kind: 'blob', ref: layer.digest },
-      ]);
       rec = {
         key,
         parent: state.key,
@@ -463,7 +459,8 @@ export class Solver {
           mediaType: layerMediaType(this.compression),
         },
       };
-      env.cache.put(rec);
+      const made = rec;
+      this.record(key, name, layer.digest, () => env.cache.put(made));
     }
     const { snapshot: _snapshot, ...own } = rec.layer as NonNullable<typeof rec.layer>;
     const merged: HistoryItem = {
@@ -483,14 +480,29 @@ export class Solver {
     };
   }
 
+  /** Makes a step's snapshot and blob GC roots of its cache entry and writes the entry (`put`), atomically. */
+  private record(key: string, snapshot: string, blob: string, put: () => void): void {
+    const store = this.env.store;
+    store.db
+      .transaction(() => {
+        store.addRoots(`cache:${key}`, [
+          { kind: 'snapshot', ref: snapshot },
+          { kind: 'blob', ref: blob },
+        ]);
+        put();
+      })
+      .immediate();
+  }
+
   /**
    * The diff of snapshot `key` (active or committed) as a layer blob in the
    * store, under the build's lease; the temporary file goes when writing fails.
    */
   private async layerBlob(key: string): Promise<{ diffId: string; digest: string; size: number }> {
     const env = this.env;
-    await mkdir(env.store.content.tmpDir, { recursive: true });
-    const path = join(env.store.content.tmpDir, `layer-${process.pid}-${randomBytes(8).toString('hex')}`);
+    // In the build's own tmp dir (named after this process): a build killed while it writes leaves
+    // the file there, and the next command that opens the store removes the dir of a dead process.
+    const path = join(env.tmp, `layer-${randomBytes(8).toString('hex')}`);
     let layer: { diffId: string; digest: string; size: number };
     try {
       layer = await writeLayer(env.sn, key, createWriteStream(path, { mode: 0o644 }), {

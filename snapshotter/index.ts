@@ -3,6 +3,7 @@ export { LayerError, SnapshotError } from './errors.js';
 export type { ExtractLimits } from './extract.js';
 export { applyLayer, exportFlattened, squash, tarDirectory, writeLayer } from './layer-ops.js';
 export { compactOverlayOptions, mountAll, unmountAll } from './mount.js';
+export { cleanupMountDirs, makeMountDir, mountDirBase } from './mount-dirs.js';
 export { NaiveSnapshotter } from './naive.js';
 export { type FsOps, fsOps } from './native.js';
 export { type OpenSnapshotterOptions, openSnapshotter, probeOverlay } from './open-snapshotter.js';

@@ -7,6 +7,7 @@ import { measureUsage, removeTree } from './_fs.js';
 import { SnapshotError } from './errors.js';
 import { openSnapshotDatabase, type SnapshotRow } from './metadata.js';
 import { mountsBelow, unmountAll } from './mount.js';
+import { cleanupMountDirs } from './mount-dirs.js';
 import type { Mount, SnapshotDriver, SnapshotInfo, SnapshotKind, Snapshotter, Usage } from './types.js';
 
 /** Labels that mark a snapshot as owned by a running process (cleanup removes it once that process is gone). */
@@ -171,6 +172,8 @@ export abstract class SnapshotStore implements Snapshotter {
   }
 
   async cleanup(): Promise<void> {
+    // Mount points of dead builds (they may hold this store's snapshots mounted).
+    await cleanupMountDirs('build');
     // Stale mounts and staging dirs of dead processes.
     for (const entry of safeReaddir(this.tmpDir)) {
       const pid = Number(/^(?:[a-z]+-)?(\d+)-/.exec(entry)?.[1]);
