@@ -103,13 +103,17 @@ export async function copyInputs(step: CopyStep, env: CopyInputEnv): Promise<Cac
     });
     plan.selected.set(i, selected);
     const hashed = await hashSources(selected, { statCache: env.statCache });
-    content[`${i}:${s.path}`] = hashed.digest;
+    content[`${i}:${keyPath(s.path, step.parents)}`] = hashed.digest;
   }
   const inputs: CacheInputs = {
     op: {
       op: step.op,
       sources: step.sources.map((s) =>
-        s.type === 'path' ? s.path : s.type === 'heredoc' ? { heredoc: s.name, content: s.content } : s.url,
+        s.type === 'path'
+          ? keyPath(s.path, step.parents)
+          : s.type === 'heredoc'
+            ? { heredoc: s.name, content: s.content }
+            : s.url,
       ),
       dest: step.dest,
       destPath: step.destPath,
@@ -126,6 +130,17 @@ export async function copyInputs(step: CopyStep, env: CopyInputEnv): Promise<Cac
   };
   plans.set(inputs, plan);
   return inputs;
+}
+
+/**
+ * A source path as the cache key has it: cleaned, as BuildKit's LLB has it
+ * (`./a.txt`, `/a.txt` and `a.txt` are one source, and `dir/` is `dir`), but
+ * as written under --parents, where a `/./` marks the pivot.
+ */
+function keyPath(path: string, parents: boolean | undefined): string {
+  if (parents) return path;
+  const clean = posix.join('/', path);
+  return (clean.length > 1 && clean.endsWith('/') ? clean.slice(0, -1) : clean).slice(1) || '.';
 }
 
 type StageContentEnv = CopyInputEnv & Required<Pick<CopyInputEnv, 'view' | 'cache'>>;
@@ -146,7 +161,7 @@ async function stageContent(step: CopyStep, index: number, env: StageContentEnv)
     const from = new BuildContext(dir, { preserveOwnership: true });
     for (const [i, path] of paths) {
       const selected = await from.select([path], { exclude: step.exclude, parents: step.parents });
-      content[`from:${i}:${path}`] = (await hashSources(selected)).digest;
+      content[`from:${i}:${keyPath(path, step.parents)}`] = (await hashSources(selected)).digest;
     }
   });
   env.cache.putContent(memo, JSON.stringify(content));

@@ -742,10 +742,12 @@ class GraphBuilder {
         const p = this.expand(st, inst.path.value, cmd.range);
         if (!st.workdirSet) observer?.firstWorkdir?.({ range: cmd.range, path: p });
         st.workdirSet = true;
-        const wd = resolvePath(st.workdir, p);
-        const clean = wd.length > 1 && wd.endsWith('/') ? wd.slice(0, -1) : wd;
-        st.workdir = clean;
-        st.config.WorkingDir = clean;
+        // As BuildKit: an absolute path is kept as written (a trailing slash stays in the config, the
+        // history and the RUN's working directory, so it is a cache miss for RUN), a relative one is joined.
+        const wd = posix.isAbsolute(p) ? p : cleanDir(resolvePath(st.workdir, p));
+        const clean = cleanDir(wd);
+        st.workdir = wd;
+        st.config.WorkingDir = wd;
         st.steps.push(
           headed(base, {
             op: 'workdir',
@@ -754,7 +756,7 @@ class GraphBuilder {
             path: clean,
             mkdir: clean !== '/',
             user: st.config.User ?? '',
-            history: { createdBy: flat('WORKDIR ', clean), emptyLayer: clean === '/' },
+            history: { createdBy: flat('WORKDIR ', wd), emptyLayer: clean === '/' },
           }),
         );
         return;
@@ -1200,7 +1202,7 @@ class GraphBuilder {
       exclude: inst.exclude.length === 0 ? NONE : inst.exclude.map((e) => this.expand(st, e, cmd.range)),
       unpack: isAdd ? (inst.unpack ?? true) : false,
       user: st.config.User ?? '',
-      workdir: st.workdir,
+      workdir: cleanDir(st.workdir),
     });
     if (cmd.copyFrom) {
       const src = cmd.copyFrom;
@@ -1631,6 +1633,12 @@ function resolvePath(dir: string, p: string): string {
     if (dir.charCodeAt(0) === 47 && isCleanPath(dir)) return `${dir}/${p}`;
   }
   return posix.isAbsolute(p) ? posix.normalize(p) : posix.join('/', dir, p);
+}
+
+/** An absolute directory path cleaned, without a trailing slash (but `/`). */
+function cleanDir(p: string): string {
+  const clean = isCleanPath(p) ? p : posix.normalize(p);
+  return clean.length > 1 && clean.endsWith('/') ? clean.slice(0, -1) : clean;
 }
 
 /** `posix.join('/', p)`. */

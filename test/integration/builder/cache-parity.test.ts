@@ -201,6 +201,80 @@ const cases: Case[] = [
     cached: copyRun(true, true, 'COPY  a.txt   /a'),
   },
   {
+    name: 'RUN written in lower case with extra spaces around its command',
+    dockerfile: simple('COPY a.txt /a', 'RUN echo done'),
+    files: { 'a.txt': 'one\n' },
+    change: edit('RUN echo done', 'run   echo done  '),
+    cached: copyRun(true, true, 'COPY a.txt /a', 'RUN   echo done'),
+  },
+  {
+    name: 'a RUN in exec form with the same argv as its shell form',
+    dockerfile: simple('COPY a.txt /a', 'RUN echo done'),
+    files: { 'a.txt': 'one\n' },
+    change: edit('RUN echo done', 'RUN ["/bin/sh","-c","echo done"]'),
+    cached: copyRun(true, true, 'COPY a.txt /a', 'RUN ["/bin/sh","-c","echo done"]'),
+  },
+  {
+    name: 'a COPY source written ./a.txt or /a.txt (LLB cleans source paths)',
+    dockerfile: simple('COPY a.txt /a', 'COPY /a.txt /b', 'RUN echo done'),
+    files: { 'a.txt': 'one\n' },
+    change: edit('COPY a.txt /a', 'COPY ./a.txt /a'),
+    cached: { ...copyRun(true, true, 'COPY ./a.txt /a'), 'COPY /a.txt /b': true },
+  },
+  {
+    name: 'a COPY directory source written with a trailing slash',
+    dockerfile: simple('COPY d /d', 'RUN echo done'),
+    files: { 'd/x': 'x\n' },
+    change: edit('COPY d /d', 'COPY d/ /d'),
+    cached: copyRun(true, true, 'COPY d/ /d'),
+  },
+  {
+    name: 'a COPY destination written as a directory or as the file in it',
+    dockerfile: simple('COPY a.txt /d/', 'RUN echo done'),
+    files: { 'a.txt': 'one\n' },
+    change: edit('COPY a.txt /d/', 'COPY a.txt /d/a.txt'),
+    cached: copyRun(false, false, 'COPY a.txt /d/a.txt'),
+  },
+  {
+    // BuildKit keeps an absolute WORKDIR as written: the RUN's working directory is /w/.
+    name: 'an absolute WORKDIR written with a trailing slash',
+    dockerfile: simple('WORKDIR /w', 'COPY a.txt /a', 'COPY a.txt b', 'RUN echo done'),
+    files: { 'a.txt': 'one\n' },
+    change: edit('WORKDIR /w', 'WORKDIR /w/'),
+    cached: {
+      'RUN echo @N@': true,
+      'WORKDIR /w/': true,
+      'COPY a.txt /a': true,
+      'COPY a.txt b': true,
+      'RUN echo done': false,
+    },
+  },
+  {
+    name: 'ENV written as ENV X 1 instead of ENV X=1',
+    dockerfile: simple('ENV X=1', 'RUN echo done'),
+    change: edit('ENV X=1', 'ENV X 1'),
+    cached: { 'RUN echo @N@': true, 'RUN echo done': true },
+  },
+  {
+    name: 'USER 0 written as USER root (the user string is keyed)',
+    dockerfile: simple('USER 0', 'RUN echo done'),
+    change: edit('USER 0', 'USER root'),
+    cached: { 'RUN echo @N@': true, 'RUN echo done': false },
+  },
+  {
+    name: 'CMD',
+    dockerfile: simple('COPY a.txt /a', 'RUN echo done', 'CMD ["a"]'),
+    files: { 'a.txt': 'one\n' },
+    change: edit('"a"', '"b"'),
+    cached: copyRun(true, true),
+  },
+  {
+    name: 'an empty --build-arg for a declared ARG (it is set, to the empty string)',
+    dockerfile: simple('ARG V', 'RUN echo done'),
+    first: { buildArgs: { V: '' } },
+    cached: { 'RUN echo @N@': true, 'RUN echo done': false },
+  },
+  {
     name: 'ENV before a RUN',
     dockerfile: simple('ENV X=1', 'COPY a.txt /a', 'RUN echo done'),
     files: { 'a.txt': 'one\n' },
@@ -529,7 +603,7 @@ describe('--debug-cache names the first input that differs', () => {
     expect(reasons[0]).toBe(
       'args differs: was ["/bin/sh","-c","echo u1 > /d/g"], now ["/bin/sh","-c","echo u2 > /d/g"]',
     );
-    expect(reasons[1]).toMatch(/^content of from:0:\/d differs: was sha256:[0-9a-f]{64}, now sha256:[0-9a-f]{64}$/);
+    expect(reasons[1]).toMatch(/^content of from:0:d differs: was sha256:[0-9a-f]{64}, now sha256:[0-9a-f]{64}$/);
   });
 
   it('a USER change names user, a cache mount id names mounts', async () => {
