@@ -7,7 +7,7 @@ import type { ImageRecord, ImageStore, Lease } from '../image/index.js';
 import { chainIds, type Digest } from '../image/index.js';
 import type { BuildGraph, CopyStep, RunStep, Stage, Step, WorkdirStep } from '../parser/index.js';
 import type { Mount, Snapshotter } from '../snapshotter/index.js';
-import { mountAll, squash, unmountAll, writeLayer } from '../snapshotter/index.js';
+import { mountAll, ownerLabels, squash, unmountAll, writeLayer } from '../snapshotter/index.js';
 import { type BuildCache, type CacheInputs, cacheKey, explainMiss } from './cache.js';
 import type { BuildContext, StatCache } from './context/index.js';
 import { BuildError } from './errors.js';
@@ -59,8 +59,6 @@ interface StepOutcome {
   state: FsState;
   cached: boolean;
 }
-
-const OWNER_PID_LABEL = 'tsbuild.owner.pid';
 
 /**
  * Executes a BuildGraph: every stage the target needs, each as soon as the stages
@@ -355,7 +353,7 @@ export class Solver {
     const active = this.activeKey(step.op);
     env.lease.add('snapshot', active);
     const rootMounts = await env.sn.prepare(active, state.snapshot, {
-      labels: { [OWNER_PID_LABEL]: String(process.pid) },
+      labels: ownerLabels(),
     });
     let committed = false;
     try {
@@ -554,7 +552,7 @@ export class Solver {
     }
     const key = this.activeKey('view');
     this.env.lease.add('snapshot', key);
-    const mounts = await this.env.sn.view(key, snapshot, { labels: { [OWNER_PID_LABEL]: String(process.pid) } });
+    const mounts = await this.env.sn.view(key, snapshot, { labels: ownerLabels() });
     try {
       return await this.withMounted(mounts, 'view', fn);
     } finally {

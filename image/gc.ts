@@ -1,4 +1,4 @@
-import { pidAlive } from '../metadata/index.js';
+import { isOwnerAlive, pidAlive } from '../metadata/index.js';
 import type { SnapshotInfo, Snapshotter } from '../snapshotter/index.js';
 import type { Digest } from './digest.js';
 import type { ImageStore } from './store/image-store.js';
@@ -19,8 +19,6 @@ export interface GcResult {
   /** Temporary entries of dead processes removed. */
   tmp: number;
 }
-
-const OWNER_PID_LABEL = 'tsbuild.owner.pid';
 
 /**
  * Removes what nothing refers to: blobs that no image record, no live lease and no
@@ -109,6 +107,13 @@ async function collectSnapshots(store: ImageStore, sn: Snapshotter): Promise<num
   return removed;
 }
 
+/** The snapshotter's owner labels (snapshotter's OWNER_PID_LABEL, OWNER_START_LABEL), read here without loading it. */
+const OWNER_PID_LABEL = 'tsbuild.owner.pid';
+const OWNER_START_LABEL = 'tsbuild.owner.start';
+
 function ownedByLiveProcess(info: SnapshotInfo): boolean {
-  return pidAlive(Number(info.labels[OWNER_PID_LABEL]));
+  const pid = Number(info.labels[OWNER_PID_LABEL]);
+  const start = info.labels[OWNER_START_LABEL];
+  if (start === undefined) return pidAlive(pid);
+  return Number.isInteger(pid) && pid > 0 && isOwnerAlive({ pid, start });
 }

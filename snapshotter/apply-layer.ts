@@ -4,7 +4,7 @@ import { asStore } from './_store.js';
 import { decompressed, sha256Hex } from './compression.js';
 import { LayerError, SnapshotError, throwIfAborted } from './errors.js';
 import { type ExtractLimits, Extractor } from './extract.js';
-import { OWNER_PID_LABEL } from './snapshot-store.js';
+import { ownerLabels } from './snapshot-store.js';
 import { TarReader } from './tar/reader.js';
 import type { Snapshotter } from './types.js';
 
@@ -38,7 +38,7 @@ export async function applyLayer(sn: Snapshotter, o: ApplyLayerOptions): Promise
   if (existing) return existing;
 
   const key = `apply-${randomUUID()}`;
-  await sn.prepare(key, o.parent, { labels: { [OWNER_PID_LABEL]: String(process.pid) } });
+  await sn.prepare(key, o.parent, { labels: ownerLabels() });
   let result: { diffId: string; size: number };
   try {
     const paths = store.paths(key);

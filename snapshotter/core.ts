@@ -5,5 +5,5 @@
  */
 export { SnapshotError } from './errors.js';
 export { type OpenSnapshotterOptions, openSnapshotter } from './open-snapshotter.js';
-export { OWNER_PID_LABEL } from './snapshot-store.js';
+export { OWNER_PID_LABEL, OWNER_START_LABEL, ownerAlive, ownerLabels } from './snapshot-store.js';
 export type { Mount, SnapshotDriver, SnapshotInfo, SnapshotKind, Snapshotter, Usage } from './types.js';

@@ -8,7 +8,7 @@ export { NaiveSnapshotter } from './naive.js';
 export { type FsOps, fsOps } from './native.js';
 export { type OpenSnapshotterOptions, openSnapshotter, probeOverlay } from './open-snapshotter.js';
 export { OverlaySnapshotter } from './overlay.js';
-export { OWNER_PID_LABEL } from './snapshot-store.js';
+export { OWNER_PID_LABEL, OWNER_START_LABEL, ownerAlive, ownerLabels } from './snapshot-store.js';
 export type { SquashOptions } from './squash.js';
 export { isTarHeader, type TarHeader, type TarType } from './tar/header.js';
 export { TarReader, type TarReaderOptions } from './tar/reader.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from '../metadata/index.js';
-import { pidAlive } from '../metadata/index.js';
+import { currentOwner, isOwnerAlive, pidAlive } from '../metadata/index.js';
 import { measureUsage, removeTree } from './_fs.js';
 import { SnapshotError } from './errors.js';
 import { openSnapshotDatabase, type SnapshotRow } from './metadata.js';
@@ -12,6 +12,22 @@ import type { Mount, SnapshotDriver, SnapshotInfo, SnapshotKind, Snapshotter, Us
 
 /** Labels that mark a snapshot as owned by a running process (cleanup removes it once that process is gone). */
 export const OWNER_PID_LABEL = 'tsbuild.owner.pid';
+/** The owner's start time (/proc/<pid>/stat), so that a reused pid does not keep a dead owner's snapshot. */
+export const OWNER_START_LABEL = 'tsbuild.owner.start';
+
+/** The labels that make this process a snapshot's owner. */
+export function ownerLabels(): Record<string, string> {
+  const owner = currentOwner();
+  return { [OWNER_PID_LABEL]: String(owner.pid), [OWNER_START_LABEL]: owner.start };
+}
+
+/** Whether the process named by a snapshot's owner labels still runs (by pid alone for labels without a start time). */
+export function ownerAlive(labels: Record<string, string>): boolean {
+  const pid = Number(labels[OWNER_PID_LABEL]);
+  const start = labels[OWNER_START_LABEL];
+  if (start === undefined) return pidAlive(pid);
+  return Number.isInteger(pid) && pid > 0 && isOwnerAlive({ pid, start });
+}
 
 /** Where a snapshot lives on disk, with its committed ancestors' fs dirs (nearest first). */
 export interface SnapshotPaths {
@@ -102,6 +118,7 @@ export abstract class SnapshotStore implements Snapshotter {
         }
         const merged = { ...JSON.parse(now.labels), ...(labels ?? {}) } as Record<string, string>;
         delete merged[OWNER_PID_LABEL];
+        delete merged[OWNER_START_LABEL];
         this.db
           .prepare(
             `UPDATE snapshots SET key = ?, kind = 'committed', labels = ?, updated = ?, size = ?, inodes = ?,
@@ -187,8 +204,7 @@ export abstract class SnapshotStore implements Snapshotter {
       .prepare(`SELECT * FROM snapshots WHERE driver = ? AND kind != 'committed' AND labels LIKE ?`)
       .all(this.driver, `%${OWNER_PID_LABEL}%`) as SnapshotRow[];
     for (const r of owned) {
-      const pid = Number((JSON.parse(r.labels) as Record<string, string>)[OWNER_PID_LABEL]);
-      if (!pidAlive(pid)) await this.remove(r.key).catch(() => undefined);
+      if (!ownerAlive(JSON.parse(r.labels) as Record<string, string>)) await this.remove(r.key).catch(() => undefined);
     }
     // Directories without a row, and rows without a directory, under the write lock.
     const trash: string[] = [];

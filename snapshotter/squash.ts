@@ -21,7 +21,7 @@ import { exec } from './_fs.js';
 import { asStore } from './_store.js';
 import { SnapshotError, throwIfAborted } from './errors.js';
 import { fsOps } from './native.js';
-import { OWNER_PID_LABEL } from './snapshot-store.js';
+import { ownerLabels } from './snapshot-store.js';
 import { keepXattr } from './tree-writer.js';
 import type { Snapshotter } from './types.js';
 
@@ -64,7 +64,7 @@ export async function squash(sn: Snapshotter, o: SquashOptions): Promise<void> {
   if (existing?.kind === 'committed') return;
 
   const key = `squash-${randomUUID()}`;
-  await sn.prepare(key, o.base, { labels: { [OWNER_PID_LABEL]: String(process.pid) } });
+  await sn.prepare(key, o.base, { labels: ownerLabels() });
   try {
     const paths = store.paths(key);
     const top = store.paths(o.names[o.names.length - 1] as string);
