@@ -20,9 +20,13 @@ let root: string;
 
 beforeAll(async () => {
   ({ dir, root } = await makeBuilderStore('tsb-cache-parity-'));
+  process.env.TSB_PARITY_SECRET_1 = 'one';
+  process.env.TSB_PARITY_SECRET_2 = 'two';
 });
 
 afterAll(() => {
+  delete process.env.TSB_PARITY_SECRET_1;
+  delete process.env.TSB_PARITY_SECRET_2;
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -273,6 +277,27 @@ const cases: Case[] = [
     dockerfile: simple('ARG V', 'RUN echo done'),
     first: { buildArgs: { V: '' } },
     cached: { 'RUN echo @N@': true, 'RUN echo done': false },
+  },
+  {
+    name: 'a comment in a Dockerfile that COPY . copies (it is in the context)',
+    dockerfile: simple('COPY . /all', 'RUN echo done'),
+    change: edit('COPY . /all', '# a comment\nCOPY . /all'),
+    cached: copyRun(false, false, 'COPY . /all'),
+  },
+  {
+    // Docker 20.10 has no heredocs without a labs frontend: current BuildKit keys the heredoc's text.
+    name: "a COPY heredoc's text",
+    dockerfile: simple('COPY <<EOT /h', 'hello', 'EOT', 'RUN echo done'),
+    change: edit('hello', 'world'),
+    cached: copyRun(false, false, 'COPY <<EOT /h'),
+  },
+  {
+    name: "a secret's value (secrets are never keyed)",
+    dockerfile: simple('RUN --mount=type=secret,id=s cat /run/secrets/s', 'RUN echo after'),
+    files: { 's.txt': 'one\n', '.dockerignore': 's.txt\n' },
+    first: { secrets: [{ id: 's', env: 'TSB_PARITY_SECRET_1' }] },
+    second: { secrets: [{ id: 's', env: 'TSB_PARITY_SECRET_2' }] },
+    cached: { 'RUN echo @N@': true, 'RUN --mount=type=secret,id=s cat /run/secrets/s': true, 'RUN echo after': true },
   },
   {
     name: 'ENV before a RUN',
