@@ -1,5 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildOptions } from '../../../builder/index.js';
@@ -152,6 +162,36 @@ const cases: Case[] = [
     files: copyFiles,
     change: (ctx) => mkdirSync(join(ctx, 'd', 'e')),
     cached: allCopies(true, true, false, false),
+  },
+  {
+    // Docker 20.10 stays CACHED here and keeps the old mode in the image (its context transfer misses a
+    // mode-only change of a directory); BuildKit's content hash has the directory's header, so it misses.
+    name: "a subdirectory's mode (chmod 700)",
+    dockerfile: copies,
+    files: copyFiles,
+    change: (ctx) => chmodSync(join(ctx, 'd'), 0o700),
+    cached: allCopies(true, true, false, false),
+  },
+  {
+    name: "a subdirectory's mtime only (touch)",
+    dockerfile: copies,
+    files: copyFiles,
+    change: (ctx) => utimesSync(join(ctx, 'd'), new Date(), new Date(Date.now() + 5000)),
+    cached: allCopies(true, true, true, true),
+  },
+  {
+    name: 'a hard link to a file that COPY . copies',
+    dockerfile: copies,
+    files: copyFiles,
+    change: (ctx) => linkSync(join(ctx, 'a.txt'), join(ctx, 'h.txt')),
+    cached: allCopies(true, false, false, false),
+  },
+  {
+    name: 'a setuid bit',
+    dockerfile: copies,
+    files: copyFiles,
+    change: (ctx) => chmodSync(join(ctx, 'a.txt'), 0o4644),
+    cached: allCopies(false, false, false, false),
   },
   {
     name: 'COPY --chown value',
