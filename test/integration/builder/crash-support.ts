@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { type Dirent, readdirSync, readFileSync } from 'node:fs';
+import { type Dirent, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI } from '../../helpers/cli.js';
 
@@ -89,29 +89,40 @@ function read(path: string): string | undefined {
 }
 
 /**
- * Processes that run a sandbox on `root`: the runtime's helper (tsbuild-init,
- * told apart from other builds on the machine by the store paths in its mount
- * table) and every process below it (the step's command).
+ * Processes that run a sandbox on `root`: those in a mount namespace of their
+ * own whose mount table names the store (the step's rootfs overlay), told
+ * apart so from other builds on the machine, and the runtime's helpers
+ * (tsbuild-init) above them.
  */
 export function sandboxProcesses(root: string): number[] {
-  const children = new Map<number, number[]>();
-  const helpers: number[] = [];
+  const own = readlink('/proc/self/ns/mnt');
+  const parents = new Map<number, { ppid: number; helper: boolean }>();
+  const inside: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
     const stat = read(`/proc/${pid}/stat`);
     if (stat === undefined) continue;
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-    if (stat.includes('(tsbuild-init)') && read(`/proc/${pid}/mountinfo`)?.includes(`${root}/`)) helpers.push(pid);
+    parents.set(pid, { ppid, helper: stat.includes('(tsbuild-init)') });
+    const ns = readlink(`/proc/${pid}/ns/mnt`);
+    if (ns === undefined || ns === own) continue;
+    if (read(`/proc/${pid}/mountinfo`)?.includes(`${root}/`)) inside.push(pid);
   }
-  const out: number[] = [];
-  const add = (pid: number) => {
-    out.push(pid);
-    for (const c of children.get(pid) ?? []) add(c);
-  };
-  for (const h of helpers) add(h);
-  return out;
+  const out = new Set<number>(inside);
+  for (const pid of inside) {
+    for (let p = parents.get(pid)?.ppid; p !== undefined && parents.get(p)?.helper; p = parents.get(p)?.ppid)
+      out.add(p);
+  }
+  return [...out];
+}
+
+function readlink(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The names of the tsbuild-* cgroups a process is in (one name, in every hierarchy). */

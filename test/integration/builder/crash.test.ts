@@ -14,26 +14,26 @@ let secret: string;
 
 /**
  * A build with every kind of work a kill can interrupt: context hashing and a
- * COPY of ~2,000 files, a RUN that writes 2,500 files with a locked cache
+ * COPY of ~1,500 files, a RUN that writes 1,500 files with a locked cache
  * mount, a writable bind of the context (an overlay of the build's) and a
  * secret (a tmpfs), a RUN that writes a large file, layer commit and export,
  * tagging. `files/nonce` selects which of a few variants is built.
  */
 const DOCKERFILE = `FROM tsbuild-busybox
 COPY files/ /files/
-RUN --mount=type=cache,target=/cache,sharing=locked --mount=type=bind,source=data,target=/data,rw --mount=type=secret,id=s,target=/s sh -c 'cat /s > /dev/null && cp /data/blob /cache/blob && mkdir -p /gen && i=0; while [ $i -lt 2500 ]; do echo $i > /gen/f$i; i=$((i+1)); done; touch -d @0 /gen /gen/*'
-RUN sh -c 'head -c 8000000 /dev/urandom > /big && cat /files/nonce >> /big && touch -d @0 /big'
+RUN --mount=type=cache,target=/cache,sharing=locked --mount=type=bind,source=data,target=/data,rw --mount=type=secret,id=s,target=/s sh -c 'cat /s > /dev/null && cp /data/blob /cache/blob && mkdir -p /gen && i=0; while [ $i -lt 1500 ]; do echo $i > /gen/f$i; i=$((i+1)); done; touch -d @0 /gen /gen/*'
+RUN sh -c 'head -c 3000000 /dev/urandom > /big && cat /files/nonce >> /big && touch -d @0 /big'
 `;
 
 function writeContext(): void {
   ctx = join(dir, 'ctx');
-  for (let d = 0; d < 20; d++) {
+  for (let d = 0; d < 15; d++) {
     mkdirSync(join(ctx, 'files', `d${d}`), { recursive: true });
     for (let i = 0; i < 100; i++) writeFileSync(join(ctx, 'files', `d${d}`, `f${i}`), `file ${d} ${i}\n`);
   }
-  writeFileSync(join(ctx, 'files', 'big'), Buffer.alloc(8 * 1024 * 1024, 7));
+  writeFileSync(join(ctx, 'files', 'big'), Buffer.alloc(2 * 1024 * 1024, 7));
   mkdirSync(join(ctx, 'data'));
-  writeFileSync(join(ctx, 'data', 'blob'), Buffer.alloc(4 * 1024 * 1024, 3));
+  writeFileSync(join(ctx, 'data', 'blob'), Buffer.alloc(1024 * 1024, 3));
   writeFileSync(join(ctx, 'Dockerfile'), DOCKERFILE);
   secret = join(dir, 'secret');
   writeFileSync(secret, 'secret\n');
@@ -67,7 +67,7 @@ function imageId(output: string): string {
 /** Where kills land: after the line that starts a phase, within the time that phase took in a build run to the end. */
 const PHASES: { name: string; after?: RegExp; until: RegExp }[] = [
   { name: 'start and context hashing', until: /\[2\/4\] COPY/ },
-  { name: 'COPY of 2,000 files', after: /\[2\/4\] COPY/, until: /\[3\/4\] RUN/ },
+  { name: 'COPY of 1,500 files', after: /\[2\/4\] COPY/, until: /\[3\/4\] RUN/ },
   { name: 'RUN with cache, bind and secret mounts', after: /\[3\/4\] RUN/, until: /\[4\/4\] RUN/ },
   { name: 'RUN writing a large file, commit', after: /\[4\/4\] RUN/, until: /exporting to image/ },
   { name: 'export and tagging', after: /exporting to image/, until: /naming to .* done/ },
@@ -96,15 +96,20 @@ async function rootfsOf(root: string, ref: string): Promise<Map<string, TarEntry
   return entries;
 }
 
+/** Blobs already found whole (a blob never changes once named). */
+const verified = new Set<string>();
+
 /** Blobs whose content is not their name (a half-written blob under blobs/). */
 function corruptBlobs(root: string): string[] {
   const blobs = join(root, 'blobs', 'sha256');
-  return list(blobs).filter(
-    (hex) =>
-      createHash('sha256')
-        .update(readFileSync(join(blobs, hex)))
-        .digest('hex') !== hex,
-  );
+  const bad: string[] = [];
+  for (const hex of list(blobs)) {
+    const path = join(blobs, hex);
+    if (verified.has(path)) continue;
+    if (createHash('sha256').update(readFileSync(path)).digest('hex') === hex) verified.add(path);
+    else bad.push(hex);
+  }
+  return bad;
 }
 
 /** Blobs that neither an image nor the build cache refers to. */
@@ -151,7 +156,6 @@ function tables(root: string): { holders: { pid: number }[]; rootsWithoutCache: 
 }
 
 beforeAll(() => {
-  const T0 = Date.now();
   requireRoot();
   dir = mkdtempSync('/var/tmp/tsb-build-crash-it-');
   writeContext();
@@ -160,7 +164,6 @@ beforeAll(() => {
   tsb(seed, ['import', busyboxFixture().tar, 'tsbuild-busybox:latest']);
   archive = join(dir, 'busybox.tar');
   tsb(seed, ['save', '-o', archive, 'tsbuild-busybox:latest']);
-  console.log('DBG beforeAll', Date.now() - T0);
 });
 
 afterAll(() => {
@@ -193,8 +196,9 @@ describe('crash safety of build', () => {
     let leftMounted = 0;
     const stray: string[] = [];
     const perPhase = PHASES.map(() => 0);
-    while (killed < 12 && attempts < 40) {
-      const phase = attempts % PHASES.length;
+    // Phases take turns, the one with the fewest kills first (a short phase may need a few tries).
+    while ((killed < 8 || perPhase.includes(0)) && attempts < 40) {
+      const phase = perPhase.indexOf(Math.min(...perPhase));
       attempts++;
       const variant = variants[Math.floor(Math.random() * variants.length)] as string;
       setNonce(variant);
@@ -225,26 +229,13 @@ describe('crash safety of build', () => {
       expect(tables(root).cacheWithoutBlob).toBe(0);
       expect(corruptBlobs(root)).toEqual([]);
     }
-    console.log('DBG loop', {
-      leftMounted,
-      lengths,
-      perPhase,
-      attempts,
-      killed,
-      staleHolders,
-      helpers: killedBuilds.filter((b) => b.helpers.size).length,
-      cgroups: killedBuilds.filter((b) => b.cgroups.size).length,
-    });
-    expect(killed, `${killed} of ${attempts} builds were killed in flight`).toBe(12);
-    // Every phase had kills.
-    expect(
-      perPhase.every((n) => n > 0),
-      `kills by phase: ${perPhase}`,
-    ).toBe(true);
+    const summary = `${killed} of ${attempts} builds killed in flight; by phase ${perPhase}; ${killedBuilds.filter((b) => b.helpers.size).length} while a sandbox ran; ${leftMounted} left mounts; ${staleHolders} left a cache mount holder`;
+    expect(killed, summary).toBeGreaterThanOrEqual(8);
+    expect(perPhase.includes(0), summary).toBe(false);
     expect(stray).toEqual([]);
 
     // The kills did leave mounts behind (so the checks can see them), and a prune removes them.
-    expect(leftMounted).toBeGreaterThan(0);
+    expect(leftMounted, summary).toBeGreaterThan(0);
     tsb(root, ['prune']);
     expect(
       mountsOf(
@@ -253,8 +244,10 @@ describe('crash safety of build', () => {
       ),
     ).toEqual([]);
 
-    // The variant killed most often (its cache holds what those builds finished) is built to the end.
-    const variant = [...killedAt].sort((a, b) => b[1] - a[1])[0]?.[0] as string;
+    // The variant killed most often and never finished (its cache holds only what killed builds
+    // finished) is built to the end.
+    const unfinished = [...killedAt].filter(([v]) => variants.includes(v));
+    const variant = (unfinished.length ? unfinished : [...killedAt]).sort((a, b) => b[1] - a[1])[0]?.[0] as string;
     setNonce(variant);
     const done = await runKilled(root, buildArgs());
     expect(done.status, done.output).toBe(0);
@@ -307,4 +300,31 @@ describe('crash safety of build', () => {
     // Every blob left is an image's or the build cache's.
     expect(unreferencedBlobs(root)).toEqual([]);
   }, 120_000);
+
+  it('a build killed while its RUN holds a locked cache mount does not block the next one', async () => {
+    const root = join(dir, 'locked');
+    tsb(root, ['load', '-q', '-i', archive]);
+    const context = join(dir, 'locked-ctx');
+    mkdirSync(context);
+    const dockerfile = (cmd: string) =>
+      `FROM tsbuild-busybox\nRUN --mount=type=cache,id=shared,target=/c,sharing=locked ${cmd}\n`;
+    writeFileSync(join(context, 'Dockerfile'), dockerfile('sh -c "echo held > /c/f && sleep 600"'));
+    // Killed once the sandbox runs (its holder row is written before the sandbox starts).
+    const held = await runKilled(root, ['build', '--progress', 'plain', context], {
+      after: /\[2\/2\] RUN/,
+      ms: 1500,
+    });
+    expect(held.killed, held.output).toBe(true);
+    expect(held.helpers.size, held.output).toBeGreaterThan(0);
+    expect(tables(root).holders.map((h) => h.pid)).toEqual([held.pid]);
+    expect(await settle(() => [...held.helpers].filter(processAlive))).toEqual([]);
+    expect(await settle(() => cgroupsNamed(held.cgroups))).toEqual([]);
+    // The next build takes the same locked cache at once (a live holder would make it wait 600 s).
+    writeFileSync(join(context, 'Dockerfile'), dockerfile('cat /c/f'));
+    const next = await runKilled(root, ['build', '--progress', 'plain', context]);
+    expect(next.status, next.output).toBe(0);
+    expect(next.output).toContain('held');
+    expect(tables(root).holders).toEqual([]);
+    expect(mountsOf(dir, [held.pid])).toEqual([]);
+  }, 60_000);
 });
