@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
+import { ownerToken } from '../metadata/index.js';
 import { removeTree } from './_fs.js';
 import { SnapshotError } from './errors.js';
 import { openSnapshotDatabase } from './metadata.js';
@@ -68,7 +69,7 @@ async function runProbe(root: string, kernel: string): Promise<ProbeResult> {
   if (process.getuid?.() !== 0) return { ok: false, kernel, reason: 'overlay mounts need root' };
   const tmp = join(root, 'tmp', 'snapshots');
   mkdirSync(tmp, { recursive: true, mode: 0o700 });
-  const dir = join(tmp, `probe-${process.pid}-${Date.now()}`);
+  const dir = join(tmp, `probe-${ownerToken()}-${Date.now()}`);
   const [l1, l2, upper, work, merged] = ['l1', 'l2', 'upper', 'work', 'merged'].map((d) => join(dir, d)) as [
     string,
     string,

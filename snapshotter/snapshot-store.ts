@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from '../metadata/index.js';
-import { currentOwner, isOwnerAlive, pidAlive } from '../metadata/index.js';
+import { currentOwner, isOwnerAlive, ownerToken, pidAlive } from '../metadata/index.js';
 import { measureUsage, removeTree } from './_fs.js';
 import { SnapshotError } from './errors.js';
 import { openSnapshotDatabase, type SnapshotRow } from './metadata.js';
@@ -73,7 +73,7 @@ export abstract class SnapshotStore implements Snapshotter {
 
   /** A fresh staging path in tmp/snapshots, named after this process so cleanup can tell live from dead. */
   stagingPath(prefix = ''): string {
-    return join(this.tmpDir, `${prefix}${process.pid}-${randomBytes(6).toString('hex')}`);
+    return join(this.tmpDir, `${prefix}${ownerToken()}-${randomBytes(6).toString('hex')}`);
   }
 
   prepare(key: string, parent?: string, opts?: { labels?: Record<string, string> }): Promise<Mount[]> {
@@ -193,8 +193,7 @@ export abstract class SnapshotStore implements Snapshotter {
     await cleanupMountDirs('build');
     // Stale mounts and staging dirs of dead processes.
     for (const entry of safeReaddir(this.tmpDir)) {
-      const pid = Number(/^(?:[a-z]+-)?(\d+)-/.exec(entry)?.[1]);
-      if (pidAlive(pid)) continue;
+      if (stagingOwnerAlive(entry)) continue;
       const p = join(this.tmpDir, entry);
       if (mountsBelow(p).length) await unmountAll(p);
       await removeTree(p);
@@ -359,6 +358,17 @@ export abstract class SnapshotStore implements Snapshotter {
     }
     await removeTree(to);
   }
+}
+
+/**
+ * Whether the process that made a staging entry (`[prefix-]<pid>.<start>-…`, or
+ * `[prefix-]<pid>-…` as older versions and the overlay probe name them) still runs.
+ */
+function stagingOwnerAlive(entry: string): boolean {
+  const m = /^(?:[a-z]+-)?(\d+)(?:\.(\d+))?-/.exec(entry);
+  if (!m) return false;
+  const pid = Number(m[1]);
+  return m[2] === undefined ? pidAlive(pid) : isOwnerAlive({ pid, start: m[2] });
 }
 
 function safeReaddir(dir: string): string[] {
