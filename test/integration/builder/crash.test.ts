@@ -137,6 +137,8 @@ function tables(root: string): { holders: { pid: number }[]; rootsWithoutCache: 
     const holders = has('cache_mount_holders')
       ? (db.prepare('SELECT pid FROM cache_mount_holders').all() as { pid: number }[])
       : [];
+    // A build killed before it set up its tables leaves none.
+    if (!has('build_cache')) return { holders, rootsWithoutCache: 0, cacheWithoutBlob: 0 };
     const rootsWithoutCache = (
       db
         .prepare(
