@@ -226,6 +226,9 @@ export class Solver {
         stageKey: async (i) => (await this.stage(i)).key,
         context: this.env.context,
         statCache: this.env.statCache,
+        image: (normalized) => this.env.baseImages.get(normalized)?.record,
+        view: (s, fn) => this.view(s, fn),
+        cache: this.env.cache,
       });
     }
     if (step.op === 'workdir') return workdirInputs(step);

@@ -61,7 +61,7 @@ export async function copyInputs(step: CopyStep, env: CopyInputEnv): Promise<Cac
   let from: string | undefined;
   if (step.from?.type === 'stage' && env.view && env.cache) {
     from = 'stage';
-    Object.assign(content, await stageContent(step, step.from.stage, env as StageContentEnv));
+    Object.assign(content, await stageContent(step, step.from.stage, { ...env, view: env.view, cache: env.cache }));
   } else if (step.from?.type === 'stage') from = await env.stageKey(step.from.stage);
   else if (step.from?.type === 'image') from = env.image(step.from.normalized)?.digest ?? step.from.normalized;
   if (step.chmod && step.chmod.mode === undefined) {
@@ -143,29 +143,44 @@ function keyPath(path: string, parents: boolean | undefined): string {
   return (clean.length > 1 && clean.endsWith('/') ? clean.slice(0, -1) : clean).slice(1) || '.';
 }
 
-type StageContentEnv = CopyInputEnv & Required<Pick<CopyInputEnv, 'view' | 'cache'>>;
+/** What `stageSelectionDigests` needs: the stage's key, a view of its result, and the memo. */
+export interface StageContentEnv {
+  stageKey(index: number): Promise<string>;
+  view: ViewFn;
+  cache: BuildCache;
+}
 
 /**
- * The content digests (path, type, mode, owner, content; not times) of what each
- * path source of a COPY --from selects in stage `index`'s result, remembered by
- * the stage's key so that a cached build mounts nothing.
+ * The content digests (path, type, mode, owner, content; not times) of what
+ * each path selects in stage `index`'s result, by the given names, remembered
+ * by the stage's key so that a cached build mounts nothing. BuildKit keys a
+ * COPY --from and a bind mount from a stage this way.
  */
-async function stageContent(step: CopyStep, index: number, env: StageContentEnv): Promise<Record<string, string>> {
+export async function stageSelectionDigests(
+  index: number,
+  paths: ReadonlyArray<readonly [name: string, path: string]>,
+  select: { exclude?: string[]; parents?: boolean },
+  env: StageContentEnv,
+): Promise<Record<string, string>> {
   const stageKey = await env.stageKey(index);
-  const paths = step.sources.flatMap((s, i) => (s.type === 'path' ? [[i, s.path] as const] : []));
-  const memo = env.cache.contentMemoKey(stageKey, { paths, exclude: step.exclude, parents: step.parents });
+  const memo = env.cache.contentMemoKey(stageKey, { paths, ...select });
   const remembered = env.cache.content(memo);
   if (remembered !== undefined) return JSON.parse(remembered) as Record<string, string>;
   const content: Record<string, string> = {};
   await env.view({ type: 'stage', stage: index }, async (dir) => {
     const from = new BuildContext(dir, { preserveOwnership: true });
-    for (const [i, path] of paths) {
-      const selected = await from.select([path], { exclude: step.exclude, parents: step.parents });
-      content[`from:${i}:${keyPath(path, step.parents)}`] = (await hashSources(selected)).digest;
-    }
+    for (const [name, path] of paths) content[name] = (await hashSources(await from.select([path], select))).digest;
   });
   env.cache.putContent(memo, JSON.stringify(content));
   return content;
+}
+
+/** A COPY --from=stage's sources by content (see `stageSelectionDigests`). */
+function stageContent(step: CopyStep, index: number, env: StageContentEnv): Promise<Record<string, string>> {
+  const paths = step.sources.flatMap((s, i) =>
+    s.type === 'path' ? [[`from:${i}:${keyPath(s.path, step.parents)}`, s.path] as const] : [],
+  );
+  return stageSelectionDigests(index, paths, { exclude: step.exclude, parents: step.parents }, env);
 }
 
 /** Performs a COPY or ADD into `root` (the mounted active snapshot) as planned by `copyInputs`. */

@@ -2,19 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Lease } from '../../image/index.js';
+import type { ImageRecord, Lease } from '../../image/index.js';
 import type { Database } from '../../metadata/index.js';
 import type { RunStep, StepMount } from '../../parser/index.js';
 import type { Snapshotter } from '../../snapshotter/index.js';
 import { mountAll, unmountAll } from '../../snapshotter/index.js';
-import type { CacheInputs } from '../cache.js';
-import type { BuildContext, SelectedSource, StatCache } from '../context/index.js';
+import type { BuildCache, CacheInputs } from '../cache.js';
+import { type BuildContext, type SelectedSource, SourceNotFoundError, type StatCache } from '../context/index.js';
 import { BuildError } from '../errors.js';
 import type { FsState } from '../state.js';
 import type { BuildSecret } from '../types.js';
 import { acquireCacheMount, type CacheMountLease, cacheDirName } from './cache-mount.js';
 import { bindSourceDigest, type Cleanup, mountContextSource, selectBindSource, tmpfsDir } from './context-mount.js';
 import type { ExtraMount } from './exec.js';
+import { type StageContentEnv, stageSelectionDigests, type ViewFn } from './file.js';
 import { resolveInRoot } from './resolve-in-root.js';
 
 /** What RUN --mount needs from the build. */
@@ -50,6 +51,11 @@ export interface RunInputEnv {
   stageKey(index: number): Promise<string>;
   context: BuildContext;
   statCache: StatCache;
+  /** A base image by name: a mount from an image counts by its digest. */
+  image?(normalized: string): ImageRecord | undefined;
+  /** With both, a bind mount from a stage counts by the content of its source there. */
+  view?: ViewFn;
+  cache?: BuildCache;
 }
 
 /** Context bind mounts selected by `runInputs`, by mount position, kept for `resolveRunMounts`. */
@@ -68,12 +74,20 @@ export async function runInputs(step: RunStep, env: RunInputEnv): Promise<CacheI
   const content: Record<string, string> = {};
   const selected = new Map<number, SelectedSource>();
   for (const [i, m] of step.mounts.entries()) {
-    const from =
-      'from' in m && m.from
-        ? m.from.type === 'stage'
+    let from: { stage: string } | { image: string } | undefined;
+    if (m.type === 'bind' && m.from?.type === 'stage' && env.view && env.cache) {
+      const digest = await bindFromStageDigest(m.from.stage, m.source, { ...env, view: env.view, cache: env.cache });
+      if (digest !== undefined) {
+        content[`mount:${i}:from:${m.source}`] = digest;
+        from = { stage: 'content' };
+      }
+    }
+    if (from === undefined && 'from' in m && m.from) {
+      from =
+        m.from.type === 'stage'
           ? { stage: await env.stageKey(m.from.stage) }
-          : { image: m.from.normalized }
-        : undefined;
+          : { image: env.image?.(m.from.normalized)?.digest ?? m.from.normalized };
+    }
     mounts.push({ ...m, ...(from ? { from } : {}) });
     if (m.type === 'bind' && m.from === undefined) {
       const source = await selectBindSource(env.context, m.source);
@@ -93,10 +107,24 @@ export async function runInputs(step: RunStep, env: RunInputEnv): Promise<CacheI
       files: step.files,
       mounts,
     },
-    ...(selected.size > 0 ? { content } : {}),
+    ...(Object.keys(content).length > 0 ? { content } : {}),
   };
   plans.set(inputs, selected);
   return inputs;
+}
+
+/**
+ * A bind mount from a stage (read-only or not) by the content of its source
+ * there, as BuildKit keys it (a stage that changed elsewhere keeps the step
+ * cached); undefined when the source is missing, which the mount then reports.
+ */
+async function bindFromStageDigest(stage: number, source: string, env: StageContentEnv): Promise<string | undefined> {
+  try {
+    return (await stageSelectionDigests(stage, [['source', source]], {}, env)).source;
+  } catch (err) {
+    if (err instanceof SourceNotFoundError) return undefined;
+    throw err;
+  }
 }
 
 /**

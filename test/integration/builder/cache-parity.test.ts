@@ -87,6 +87,13 @@ const fromStage = (second: string) => [
   'RUN echo done',
 ];
 
+const bindFromStage = (second: string) => [
+  ...fromStage(second).slice(0, 5),
+  'RUN --mount=type=bind,from=u,source=/d,target=/m cat /m/f',
+  'RUN --mount=type=bind,from=u,source=/d,target=/m,rw cat /m/f',
+  'RUN echo done',
+];
+
 const cases: Case[] = [
   // The context.
   {
@@ -467,6 +474,32 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'a stage used by RUN --mount=type=bind,from that leaves the mounted source alike',
+    dockerfile: bindFromStage('echo u1 > /g'),
+    change: edit('echo u1', 'echo u2'),
+    cached: {
+      'RUN mkdir /d && echo @N@ > /d/f': true,
+      'RUN echo u2 > /g': false,
+      'RUN echo @N@': true,
+      'RUN --mount=type=bind,from=u,source=/d,target=/m cat /m/f': true,
+      'RUN --mount=type=bind,from=u,source=/d,target=/m,rw cat /m/f': true,
+      'RUN echo done': true,
+    },
+  },
+  {
+    name: 'a stage used by RUN --mount=type=bind,from that changes the mounted source',
+    dockerfile: bindFromStage('echo u1 > /d/g'),
+    change: edit('echo u1', 'echo u2'),
+    cached: {
+      'RUN mkdir /d && echo @N@ > /d/f': true,
+      'RUN echo u2 > /d/g': false,
+      'RUN echo @N@': true,
+      'RUN --mount=type=bind,from=u,source=/d,target=/m cat /m/f': false,
+      'RUN --mount=type=bind,from=u,source=/d,target=/m,rw cat /m/f': false,
+      'RUN echo done': false,
+    },
+  },
+  {
     name: 'RUN --mount=type=cache id',
     dockerfile: simple('RUN --mount=type=cache,id=c1,target=/c echo done', 'RUN echo after'),
     change: edit('id=c1', 'id=c2'),
@@ -635,6 +668,24 @@ describe('a rebuild hits and misses the cache where docker build does, after a c
       expect(first?.type === 'cache-miss' && first.reason).toMatch(
         /^no cached result on base image sha256:[0-9a-f]{64} \(the base image is new or changed\)$/,
       );
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  it('RUN --mount=type=bind,from=IMAGE runs again when the name comes to mean another image', async () => {
+    const base = makeContext(dir, { Dockerfile: 'FROM tsbuild-busybox:latest\nRUN echo one > /base\n' });
+    try {
+      await buildCollecting({ root, context: base, tags: ['parity-mount:x'] });
+      const nonce = randomBytes(6).toString('hex');
+      const ctx = makeContext(dir, {
+        Dockerfile: `FROM tsbuild-busybox:latest\nRUN echo ${nonce}\nRUN --mount=type=bind,from=parity-mount:x,target=/m cat /m/base > /seen\n`,
+      });
+      await buildCollecting({ root, context: ctx });
+      writeFileSync(join(base, 'Dockerfile'), 'FROM tsbuild-busybox:latest\nRUN echo two > /base\n');
+      await buildCollecting({ root, context: base, tags: ['parity-mount:x'] });
+      const again = await buildCollecting({ root, context: ctx });
+      expect(again.done.filter((d) => !d.step.name.startsWith('FROM ')).map((d) => d.cached)).toEqual([true, false]);
     } finally {
       rmSync(base, { recursive: true, force: true });
     }
