@@ -21,14 +21,20 @@ beforeAll(() => {
   busyboxFixture();
 });
 
+/** A fresh store holding the busybox fixture image as docker saves it. */
+function busyboxStore(): ReturnType<typeof tempRoot> {
+  const t = tempRoot();
+  const archive = join(t.dir, 'bb.tar');
+  docker(['save', '-o', archive, 'tsbuild-busybox:latest']);
+  tsb(t.root, ['load', '-i', archive]);
+  return t;
+}
+
 /** tsbuild's answers side by side with `docker`'s, on the busybox fixture image loaded into both. */
 describe('CLI output as the docker CLI prints it', () => {
   let t: ReturnType<typeof tempRoot>;
   beforeEach(() => {
-    t = tempRoot();
-    const archive = join(t.dir, 'bb.tar');
-    docker(['save', '-o', archive, 'tsbuild-busybox:latest']);
-    tsb(t.root, ['load', '-i', archive]);
+    t = busyboxStore();
   });
   afterEach(() => t.done());
 
@@ -169,10 +175,7 @@ describe('CLI output as the docker CLI prints it', () => {
 describe('run as docker run answers', () => {
   let t: ReturnType<typeof tempRoot>;
   beforeEach(() => {
-    t = tempRoot();
-    const archive = join(t.dir, 'bb.tar');
-    docker(['save', '-o', archive, 'tsbuild-busybox:latest']);
-    tsb(t.root, ['load', '-i', archive]);
+    t = busyboxStore();
   });
   afterEach(() => t.done());
 

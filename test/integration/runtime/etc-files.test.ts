@@ -1,44 +1,13 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunSpec } from '../../../runtime-native/index.js';
 import { busyboxFixture, requireRoot } from '../../helpers/prereqs.js';
-import { expectNoLeaks, type LeakSnapshot, leakSnapshot } from './support.js';
+import { expectNoLeaks, type LeakSnapshot, leakSnapshot, runSpecsAs, testUser } from './support.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const RUNNER = join(here, 'spec-runner.mjs');
-const DIST = join(here, '../../../dist/runtime-native/index.js');
-
-interface Outcome {
-  exitCode?: number;
-  stdout?: string;
-  error?: { message: string };
-}
-
-function testUserId(flag: '-u' | '-g'): number {
-  try {
-    return Number(execFileSync('id', [flag, 'tsbuild-test'], { encoding: 'utf8' }));
-  } catch {
-    throw new Error('user tsbuild-test is missing: create it with sudo bash scripts/setup.sh');
-  }
-}
-
-/** Runs the specs in spec-runner.mjs (over an overlay of `lower`), as root or as tsbuild-test. */
-function run(specs: (Partial<RunSpec> & { args: string[] })[], as: 'root' | 'tsbuild-test', lower: string): Outcome[] {
-  if (!existsSync(DIST)) throw new Error('dist/ is missing: run npm run build');
-  const id = testUserId;
-  const cases = specs.map((s) => ({ rootfs: 'overlay', lower, ...s }));
-  const r = spawnSync(process.execPath, [RUNNER, DIST, Buffer.from(JSON.stringify(cases)).toString('base64')], {
-    ...(as === 'root' ? {} : { uid: id('-u'), gid: id('-g') }),
-    env: { PATH: '/usr/bin:/bin', HOME: '/tmp' },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  if (r.status !== 0) throw new Error(`spec runner failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout) as Outcome[];
-}
+/** Runs the specs (over an overlay of `lower`), as root or as tsbuild-test. */
+const run = (specs: (Partial<RunSpec> & { args: string[] })[], as: 'root' | 'tsbuild-test', lower: string) =>
+  runSpecsAs(as, specs, lower);
 
 const PROBE = [
   'cat /etc/hosts',
@@ -58,7 +27,7 @@ describe.each(['root', 'tsbuild-test'] as const)('/etc files of a container star
     // A rootless rootfs belongs to the caller (root in its user namespace), as the snapshotter unpacks it.
     copy = mkdtempSync('/var/tmp/tsb-etc-files-');
     execFileSync('cp', ['-a', `${lower}/.`, copy]);
-    execFileSync('chown', ['-R', `${testUserId('-u')}:${testUserId('-g')}`, copy]);
+    execFileSync('chown', ['-R', `${testUser().uid}:${testUser().gid}`, copy]);
     lower = copy;
   });
   afterAll(() => {

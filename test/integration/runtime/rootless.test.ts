@@ -1,48 +1,9 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunSpec } from '../../../runtime-native/index.js';
-import { busyboxFixture, requireRoot } from '../../helpers/prereqs.js';
-import { expectNoLeaks, type LeakSnapshot, leakSnapshot } from './support.js';
+import { requireRoot } from '../../helpers/prereqs.js';
+import { expectNoLeaks, type LeakSnapshot, leakSnapshot, runSpecsAs, testUser } from './support.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const RUNNER = join(here, 'spec-runner.mjs');
-const DIST = join(here, '../../../dist/runtime-native/index.js');
-
-interface Outcome {
-  exitCode?: number;
-  stdout?: string;
-  stderr?: string;
-  error?: { code: string; step?: string; syscall?: string; message: string };
-}
-
-function testUser(): { uid: number; gid: number } {
-  try {
-    const uid = Number(execFileSync('id', ['-u', 'tsbuild-test'], { encoding: 'utf8' }));
-    const gid = Number(execFileSync('id', ['-g', 'tsbuild-test'], { encoding: 'utf8' }));
-    return { uid, gid };
-  } catch {
-    throw new Error('user tsbuild-test is missing: create it with sudo bash scripts/setup.sh');
-  }
-}
-
-/** Runs the specs as tsbuild-test, over an overlay of the busybox fixture unless a spec says otherwise. */
-function runAs(specs: (Partial<RunSpec> & { args: string[] })[]): Outcome[] {
-  const { uid, gid } = testUser();
-  if (!existsSync(DIST)) throw new Error('dist/ is missing: run npm run build');
-  const cases = specs.map((s) => ({ rootfs: 'overlay', lower: busyboxFixture().rootfs, ...s }));
-  const r = spawnSync(process.execPath, [RUNNER, DIST, Buffer.from(JSON.stringify(cases)).toString('base64')], {
-    uid,
-    gid,
-    env: { PATH: '/usr/bin:/bin', HOME: '/tmp' },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  if (r.status !== 0) throw new Error(`rootless runner failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout) as Outcome[];
-}
+const runAs = (specs: (Partial<RunSpec> & { args: string[] })[]) => runSpecsAs('tsbuild-test', specs);
 
 const sh = (script: string, extra: Partial<RunSpec> = {}) => ({ args: ['/bin/sh', '-c', script], ...extra });
 

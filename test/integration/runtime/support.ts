@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { NativeRuntime, type RunResult, type RunSpec, type StdioOptions } from '../../../runtime-native/index.js';
 import { busyboxFixture } from '../../helpers/prereqs.js';
@@ -136,4 +137,52 @@ export function expectNoLeaks(before: LeakSnapshot): void {
   expect([...ourMounts()].filter((m) => !before.mounts.has(m))).toEqual([]);
   expect(cgroupLeftovers()).toEqual([]);
   expect(helperProcesses()).toEqual([]);
+}
+
+/** The unprivileged user scripts/setup.sh makes for the rootless tests. */
+export function testUser(): { uid: number; gid: number } {
+  try {
+    const uid = Number(execFileSync('id', ['-u', 'tsbuild-test'], { encoding: 'utf8' }));
+    const gid = Number(execFileSync('id', ['-g', 'tsbuild-test'], { encoding: 'utf8' }));
+    return { uid, gid };
+  } catch {
+    throw new Error('user tsbuild-test is missing: create it with sudo bash scripts/setup.sh');
+  }
+}
+
+/** What spec-runner.mjs reports per spec. */
+export interface SpecOutcome {
+  exitCode?: number;
+  stdout?: string;
+  stderr?: string;
+  error?: { code: string; step?: string; syscall?: string; message: string };
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * Runs the specs through spec-runner.mjs in a process of its own (the built
+ * dist/runtime-native), as root or as tsbuild-test, each over an overlay of
+ * `lower` (the busybox fixture by default) unless the spec says otherwise.
+ */
+export function runSpecsAs(
+  as: 'root' | 'tsbuild-test',
+  specs: (Partial<RunSpec> & { args: string[] })[],
+  lower = busyboxFixture().rootfs,
+): SpecOutcome[] {
+  const dist = join(here, '../../../dist/runtime-native/index.js');
+  if (!existsSync(dist)) throw new Error('dist/ is missing: run npm run build');
+  const cases = specs.map((s) => ({ rootfs: 'overlay', lower, ...s }));
+  const r = spawnSync(
+    process.execPath,
+    [join(here, 'spec-runner.mjs'), dist, Buffer.from(JSON.stringify(cases)).toString('base64')],
+    {
+      ...(as === 'root' ? {} : testUser()),
+      env: { PATH: '/usr/bin:/bin', HOME: '/tmp' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
+  if (r.status !== 0) throw new Error(`spec runner (as ${as}) failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as SpecOutcome[];
 }
